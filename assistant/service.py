@@ -1,0 +1,149 @@
+"""The assistant as plain Python: ingest documents, answer questions. No Qt here.
+
+One ``Assistant`` owns the library (SQLite + FAISS), the embedder, the reader and the taggers.
+It is not thread-safe on purpose: the GUI runs it on a single background worker and the CLI
+in the main thread, so models load once and need no locks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.errors import AssistantError
+from assistant.types import Answer, AnswerResult, Passage
+from retrieval.types import DocumentInfo, FileReport, Hit
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+class Assistant:
+    """Facade over library, reader and taggers. Construction is cheap; models load lazily."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._library = None
+        self._reader = None
+        self._tagger = None
+
+    # -- lazy components -------------------------------------------------------------------
+    @property
+    def library(self):  # -> retrieval.library.Library
+        """The open document library (opened on first use)."""
+        if self._library is None:
+            from assistant.nlp.models import resolve_model
+            from retrieval.embedding import Embedder
+            from retrieval.library import Library
+
+            embedder = Embedder(resolve_model(self.settings.embedder, "base"))
+            tagger = self.tagger if self.settings.tag_passages else None
+            self._library = Library(Path(self.settings.library_dir), embedder, tagger=tagger)
+        return self._library
+
+    @property
+    def tagger(self):  # -> assistant.nlp.taggers.PassageTagger | None
+        """Tags passages with sentiment, bias and topic; ``None`` if no tagger model is bundled."""
+        if self._tagger is None:
+            from assistant.nlp.taggers import PassageTagger
+
+            self._tagger = PassageTagger.from_settings(self.settings)
+        return self._tagger
+
+    @property
+    def reader(self):  # -> assistant.nlp.reader.Reader
+        """The extractive QA reader (loaded on first use)."""
+        if self._reader is None:
+            from assistant.nlp.models import resolve_model
+            from assistant.nlp.reader import Reader
+
+            self._reader = Reader(
+                resolve_model(self.settings.reader_model, "reader"),
+                max_answer_tokens=self.settings.max_answer_tokens,
+            )
+        return self._reader
+
+    def warm_up(self) -> None:
+        """Load every model now (the GUI calls this on the worker after the window shows)."""
+        self.library.embedder.warm_up()
+        self.reader.warm_up()
+
+    # -- documents -------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Iterable[str | Path],
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[FileReport]:
+        """Add files and folders (recursively); returns one report per file."""
+        return self.library.add([Path(p) for p in paths], progress=progress, cancel=cancel)
+
+    def remove(self, paths: Iterable[str | Path]) -> list[FileReport]:
+        """Remove documents (rows and vectors) by path."""
+        return self.library.remove([Path(p) for p in paths])
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every document in the library."""
+        return self.library.documents()
+
+    def page_text(self, document: str, page: int | None) -> str:
+        """The full text of ``page`` (1-based; ``None`` for page-less files) of ``document``."""
+        return self.library.page_text(document, page)
+
+    # -- questions -------------------------------------------------------------------------
+    def search(self, question: str, k: int | None = None) -> list[Hit]:
+        """Hybrid retrieval of the ``k`` best passages for ``question``."""
+        return self.library.search(question, k or self.settings.top_k)
+
+    def ask(self, question: str, k: int | None = None, max_answers: int = 3) -> AnswerResult:
+        """Retrieve passages, read them, and return answers mapped to document, page, offsets."""
+        question = question.strip()
+        if not question:
+            raise AssistantError("Please type a question.")
+        started = time.perf_counter()
+        hits = self.search(question, k)
+        passages = tuple(_passage(h) for h in hits)
+        if not hits:
+            return AnswerResult(question, (), passages, True, time.perf_counter() - started)
+        output = self.reader.read(question, hits, top_n=max_answers)
+        answers = tuple(_answer(span, hits) for span in output.answers)
+        return AnswerResult(
+            question,
+            answers if not output.no_answer else (),
+            passages,
+            output.no_answer or not answers,
+            time.perf_counter() - started,
+        )
+
+    def close(self) -> None:
+        """Flush and close the library."""
+        if self._library is not None:
+            self._library.close()
+            self._library = None
+
+
+def _passage(hit: Hit) -> Passage:
+    c = hit.chunk
+    return Passage(hit.document, c.page, c.start, c.end, c.text, hit.score, dict(c.tags))
+
+
+def _answer(span, hits: Sequence[Hit]) -> Answer:
+    """Map a reader span (offsets inside a chunk) to offsets inside the chunk's page."""
+    hit = hits[span.hit_index]
+    c = hit.chunk
+    return Answer(
+        text=c.text[span.start : span.end],
+        document=hit.document,
+        page=c.page,
+        start=c.start + span.start,
+        end=c.start + span.end,
+        score=span.score,
+        context=c.text,
+        context_start=c.start,
+        tags=dict(c.tags),
+    )

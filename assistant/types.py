@@ -1,0 +1,49 @@
+"""Frozen results of the assistant, safe to pass between threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer: ``page_text[start:end] == text`` in ``document`` at ``page``.
+
+    ``context`` is the passage the span was read from; ``context_start`` is the passage's offset
+    in the page, so the span inside the passage is ``[start - context_start, end - context_start)``.
+    ``tags`` maps tagger name (sentiment, bias, topic) to ``{"label": str, "score": float, ...}``.
+    """
+
+    text: str
+    document: str
+    page: int | None
+    start: int
+    end: int
+    score: float
+    context: str
+    context_start: int
+    tags: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage the reader looked at."""
+
+    document: str
+    page: int | None
+    start: int
+    end: int
+    text: str
+    score: float
+    tags: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """Everything ``Assistant.ask`` returns for one question."""
+
+    question: str
+    answers: tuple[Answer, ...]
+    passages: tuple[Passage, ...]
+    no_answer: bool
+    seconds: float = 0.0
