@@ -1,8 +1,15 @@
-"""CLI commands of the reader area (placeholder until implemented)."""
+"""CLI commands of the reader area: ``train reader``, ``evaluate reader`` and ``ask``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
+import sys
+
+from assistant.commands import add_library_option
+
+MARK_OPEN, MARK_CLOSE = "[[", "]]"
 
 
 def register(
@@ -11,3 +18,192 @@ def register(
     evaluate: argparse._SubParsersAction,
 ) -> None:
     """Add this area's commands to the parser."""
+    p = train.add_parser("reader", help="fine-tune the extractive QA reader (SQuAD format)")
+    p.add_argument("--train", nargs="+", required=True, metavar="FILE",
+                   help="training files: SQuAD .json/.json.gz, QED .jsonlines, SubjQA .csv")
+    p.add_argument("--dev", metavar="FILE", help="SQuAD-format dev file evaluated at the end")
+    p.add_argument("--dev-limit", type=int, default=1000, metavar="N",
+                   help="evaluate on the first N dev questions (default 1000; 0 = all)")
+    p.add_argument("--base", default=None, metavar="MODEL",
+                   help="model to fine-tune (default: the bundled MiniLM base)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output model directory")
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-length", type=int, default=256)
+    p.add_argument("--stride", type=int, default=96)
+    p.add_argument("--warmup", type=float, default=0.1, help="warmup fraction of the steps")
+    p.add_argument("--limit-train", type=int, default=None, metavar="N",
+                   help="train on a random N of the questions")
+    p.add_argument("--negatives-ratio", type=float, default=0.1,
+                   help="generated unanswerable examples per question (default 0.1)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--max-steps", type=int, default=-1)
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop training (and still save) after this many minutes")
+    p.add_argument("--checkpoint-dir", default=None, metavar="DIR",
+                   help="save Trainer checkpoints here (default: none)")
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(handler=_train)
+
+    e = evaluate.add_parser("reader", help="SQuAD EM/F1 of a reader (v1.1 or v2.0 file)")
+    e.add_argument("--squad", required=True, metavar="FILE", help="SQuAD .json or .json.gz")
+    e.add_argument("--model", default=None, metavar="DIR", help="reader (default: bundled)")
+    e.add_argument("--limit", type=int, default=None, metavar="N", help="first N questions")
+    e.add_argument("--calibrate", action="store_true",
+                   help="find the best no-answer threshold on this (v2.0) file and store it "
+                   "in the model's answerspan.json")
+    e.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(handler=_evaluate)
+
+    a = commands.add_parser("ask", help="answer a question from the library")
+    add_library_option(a)
+    a.add_argument("-k", type=int, default=None, help="passages to read (default 5)")
+    a.add_argument("-n", "--answers", type=int, default=3, help="answers to show (default 3)")
+    a.add_argument("--reader", default=None, metavar="MODEL", help="reader model (default bundled)")
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument("question", nargs="+", help="the question")
+    a.set_defaults(handler=_ask)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from assistant.nlp.models import resolve_model
+    from assistant.nlp.training.train_reader import ReaderTrainConfig, train_reader
+
+    config = ReaderTrainConfig(
+        train_files=list(args.train),
+        base=resolve_model(args.base, "base"),
+        out_dir=args.out,
+        dev_file=args.dev,
+        dev_limit=args.dev_limit or None,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        stride=args.stride,
+        warmup=args.warmup,
+        limit_train=args.limit_train,
+        negatives_ratio=args.negatives_ratio,
+        threads=args.threads,
+        max_steps=args.max_steps,
+        max_minutes=args.max_minutes,
+        checkpoint_dir=args.checkpoint_dir,
+        seed=args.seed,
+        command="answerspan " + shlex.join(sys.argv[1:]),
+    )
+    summary = train_reader(config)
+    dev = summary.get("dev")
+    print(f"saved reader to {args.out} after {summary['steps']} steps "
+          f"({summary['train_seconds']:.0f} s)")
+    if dev:
+        print(f"dev {dev['file']}: EM {dev['em']:.2f} F1 {dev['f1']:.2f} "
+              f"({dev['questions']} questions)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from assistant.nlp.models import resolve_model
+    from assistant.nlp.training.evaluate_reader import evaluate_reader
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    result = evaluate_reader(
+        resolve_model(args.model, "reader"), args.squad, limit=args.limit, calibrate=args.calibrate
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        line = f"{result['file']}: EM {result['em']:.2f} F1 {result['f1']:.2f} " \
+               f"over {result['questions']} questions in {result['seconds']:.1f} s"
+        if "has_ans_f1" in result:
+            line += f" (has-answer F1 {result['has_ans_f1']:.2f}, " \
+                    f"no-answer F1 {result['no_ans_f1']:.2f}, threshold {result['threshold']})"
+        print(line)
+        if "best_threshold" in result:
+            print(f"calibrated threshold {result['best_threshold']} -> F1 {result['best_f1']:.2f}")
+    return 0
+
+
+def _tag(tags: dict, name: str):
+    value = tags.get(name) if tags else None
+    return value if value else None
+
+
+def answer_result_json(result) -> dict:
+    """The ``ask --json`` document for an ``AnswerResult``."""
+    return {
+        "question": result.question,
+        "answers": [
+            {
+                "text": a.text,
+                "document": a.document,
+                "page": a.page,
+                "start": a.start,
+                "end": a.end,
+                "score": round(float(a.score), 4),
+                "context": a.context,
+                "context_start": a.context_start,
+                "sentiment": _tag(a.tags, "sentiment"),
+                "bias": _tag(a.tags, "bias"),
+                "topic": _tag(a.tags, "topic"),
+            }
+            for a in result.answers
+        ],
+        "no_answer": result.no_answer,
+        "passages": [
+            {
+                "document": p.document,
+                "page": p.page,
+                "start": p.start,
+                "end": p.end,
+                "score": round(float(p.score), 4),
+                "text": p.text,
+                "sentiment": _tag(p.tags, "sentiment"),
+                "bias": _tag(p.tags, "bias"),
+                "topic": _tag(p.tags, "topic"),
+            }
+            for p in result.passages
+        ],
+        "seconds": round(result.seconds, 3),
+    }
+
+
+def mark_span(context: str, start: int, end: int) -> str:
+    """The passage with ``[start, end)`` wrapped in ``[[`` and ``]]``."""
+    return f"{context[:start]}{MARK_OPEN}{context[start:end]}{MARK_CLOSE}{context[end:]}"
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from assistant.config import Settings
+    from assistant.service import Assistant
+
+    question = " ".join(args.question)
+    settings = Settings(library_dir=args.library, reader_model=args.reader,
+                        **({"top_k": args.k} if args.k else {}))
+    assistant = Assistant(settings)
+    try:
+        result = assistant.ask(question, max_answers=args.answers)
+    finally:
+        assistant.close()
+    if args.json:
+        print(json.dumps(answer_result_json(result), indent=2, ensure_ascii=False))
+        return 0
+    if result.no_answer:
+        print("The documents do not seem to answer this question.")
+        if result.passages:
+            print(f"(read {len(result.passages)} passages; closest: {result.passages[0].document}"
+                  + (f", page {result.passages[0].page})" if result.passages[0].page else ")"))
+        return 0
+    for rank, a in enumerate(result.answers, 1):
+        where = a.document + (f", page {a.page}" if a.page is not None else "")
+        print(f"{rank}. {a.text}  (score {a.score:.2f}; {where}; chars {a.start}-{a.end})")
+        tags = ", ".join(f"{k}: {v.get('label')}" for k, v in a.tags.items() if v)
+        if tags:
+            print(f"   tags: {tags}")
+        s = a.start - a.context_start
+        print("   " + " ".join(mark_span(a.context, s, s + len(a.text)).split()))
+    print(f"({result.seconds:.2f} s)")
+    return 0

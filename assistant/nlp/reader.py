@@ -1,0 +1,232 @@
+"""Extractive QA over retrieved passages: windows, n-best span search, no-answer decision.
+
+All windows of all passages of a question go through the model in a few batched forward passes.
+A span's score is its start logit plus end logit, which is comparable across windows and
+passages (per-window softmaxes are not); the answers' reported scores are a softmax over the
+candidate spans of all passages. The no-answer score of a window is its ``[CLS]`` score minus its
+best span score; a question abstains when the smallest such margin over all windows (i.e. the
+window most sure it holds an answer) is above the calibrated threshold, stored by
+``answerspan evaluate reader --calibrate`` in the model's ``answerspan.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelNotFoundError
+from assistant.nlp.training.qa_features import Candidate, Window, best_spans, encode_windows
+from retrieval.types import Hit
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "answerspan.json"
+DEFAULT_MAX_LENGTH = 384
+DEFAULT_STRIDE = 128
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer: characters ``[start, end)`` of ``hits[hit_index].chunk.text``."""
+
+    hit_index: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class ReaderOutput:
+    """The best spans (best first) and whether the reader abstains."""
+
+    answers: list[Span]
+    no_answer: bool
+    no_answer_score: float
+
+
+@dataclass(frozen=True)
+class PairPrediction:
+    """Best span of one (question, context) pair, for evaluation.
+
+    ``no_answer_score`` is the smallest (CLS score - best span score) over the pair's windows;
+    above the threshold means "no answer". ``text`` is the best span even then.
+    """
+
+    text: str
+    start: int
+    end: int
+    score: float
+    no_answer_score: float
+
+
+def read_model_settings(model_dir: str | Path) -> dict:
+    """The reader's ``answerspan.json`` (threshold, window size), or ``{}`` if there is none."""
+    path = Path(model_dir) / SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        log.warning("ignoring unreadable %s: %s", path, err)
+        return {}
+
+
+class Reader:
+    """Extractive question answering with a fine-tuned encoder (lazy: ``warm_up`` loads it).
+
+    Args:
+        model: model directory or HF id (see ``assistant.nlp.models.resolve_model``).
+        max_answer_tokens: longest answer span in tokens.
+        no_answer_threshold: abstain when the no-answer score is above this; ``None`` reads it
+            from the model's ``answerspan.json`` (0.0 if absent).
+        max_length: tokens per window (default: the training value from ``answerspan.json``).
+        stride: overlap of consecutive windows in tokens.
+        batch_size: windows per forward pass.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        max_answer_tokens: int = 30,
+        no_answer_threshold: float | None = None,
+        max_length: int | None = None,
+        stride: int | None = None,
+        batch_size: int = 32,
+    ) -> None:
+        self.model_ref = str(model)
+        self.max_answer_tokens = max_answer_tokens
+        self._threshold = no_answer_threshold
+        self._max_length = max_length
+        self._stride = stride
+        self.batch_size = batch_size
+        self._model = None
+        self._tokenizer = None
+        self._device = None
+
+    # -- loading ---------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load tokenizer and model (idempotent)."""
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        from assistant.nlp.models import choose_device
+
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_ref, use_fast=True)
+            model = AutoModelForQuestionAnswering.from_pretrained(self.model_ref)
+        except (OSError, ValueError) as err:
+            raise ModelNotFoundError(f"Cannot load the reader model {self.model_ref}: {err}") from err
+        self._device = choose_device()
+        # Weights are stored fp16 to stay small; compute in fp32 on CPU (fp16 matmuls are slow).
+        dtype = torch.float16 if self._device.type == "cuda" else torch.float32
+        self._model = model.to(self._device, dtype=dtype).eval()
+        conf = read_model_settings(self.model_ref)
+        if self._threshold is None:
+            self._threshold = float(conf.get("no_answer_threshold", 0.0))
+        self._max_length = self._max_length or int(conf.get("max_length", DEFAULT_MAX_LENGTH))
+        self._stride = self._stride or int(conf.get("stride", DEFAULT_STRIDE))
+        log.info("reader %s on %s, threshold %.3f", self.model_ref, self._device, self._threshold)
+
+    @property
+    def no_answer_threshold(self) -> float:
+        """The threshold in use (loads the model settings if needed)."""
+        self.warm_up()
+        return float(self._threshold)
+
+    # -- inference -------------------------------------------------------------------------
+    def _logits(self, windows: Sequence[Window]) -> list[tuple[np.ndarray, np.ndarray]]:
+        import torch
+
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(windows)
+        # Longest first, so each batch pads little and the first batch shows the peak memory.
+        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
+        for lo in range(0, len(order), self.batch_size):
+            idx = order[lo : lo + self.batch_size]
+            feats = []
+            for i in idx:
+                f = {"input_ids": windows[i].input_ids}
+                if windows[i].token_type_ids is not None:
+                    f["token_type_ids"] = windows[i].token_type_ids
+                feats.append(f)
+            batch = self._tokenizer.pad(feats, return_tensors="pt")
+            batch = {k: v.to(self._device) for k, v in batch.items()}
+            with torch.inference_mode():
+                res = self._model(**batch)
+            starts = res.start_logits.float().cpu().numpy()
+            ends = res.end_logits.float().cpu().numpy()
+            for row, i in enumerate(idx):
+                out[i] = (starts[row], ends[row])
+        return out  # type: ignore[return-value]
+
+    def _candidates(
+        self, questions: Sequence[str], contexts: Sequence[str], n_best: int
+    ) -> tuple[list[list[Candidate]], list[float]]:
+        """Per pair: its candidates (all windows) and its no-answer margin."""
+        self.warm_up()
+        windows = encode_windows(
+            self._tokenizer, questions, contexts, self._max_length, self._stride
+        )
+        logits = self._logits(windows)
+        cands: list[list[Candidate]] = [[] for _ in questions]
+        margins = [math.inf] * len(questions)
+        for w, (s, e) in zip(windows, logits):
+            found, null = best_spans(w, s, e, n_best, self.max_answer_tokens)
+            if found:
+                cands[w.pair_index].extend(found)
+                margins[w.pair_index] = min(margins[w.pair_index], null - found[0].score)
+        return cands, margins
+
+    def predict_pairs(
+        self, questions: Sequence[str], contexts: Sequence[str], n_best: int = 20
+    ) -> list[PairPrediction]:
+        """The best span for each independent (question, context) pair (used for evaluation)."""
+        cands, margins = self._candidates(questions, contexts, n_best)
+        out = []
+        for i, found in enumerate(cands):
+            if not found:
+                out.append(PairPrediction("", 0, 0, -math.inf, math.inf))
+                continue
+            best = max(found, key=lambda c: c.score)
+            out.append(
+                PairPrediction(contexts[i][best.start : best.end], best.start, best.end,
+                               best.score, margins[i])
+            )
+        return out
+
+    def read(self, question: str, hits: Sequence[Hit], top_n: int = 3) -> ReaderOutput:
+        """Find the best answer spans to ``question`` in the retrieved ``hits``.
+
+        Returns up to ``top_n`` non-overlapping spans over all passages, best first, with
+        scores that sum to at most 1 (a softmax over all candidate spans), and whether the
+        reader abstains (then the spans are still the best guesses).
+        """
+        if not hits:
+            return ReaderOutput([], True, math.inf)
+        contexts = [h.chunk.text for h in hits]
+        cands, margins = self._candidates([question] * len(hits), contexts, n_best=20)
+        unique: dict[tuple[int, int, int], float] = {}
+        for found in cands:
+            for c in found:
+                key = (c.pair_index, c.start, c.end)
+                unique[key] = max(unique.get(key, -math.inf), c.score)
+        if not unique:
+            return ReaderOutput([], True, math.inf)
+        scores = np.array(list(unique.values()), dtype=np.float64)
+        log_z = float(np.logaddexp.reduce(scores))
+        chosen: list[Span] = []
+        for (hit, start, end), score in sorted(unique.items(), key=lambda kv: -kv[1]):
+            if any(s.hit_index == hit and start < s.end and s.start < end for s in chosen):
+                continue  # overlaps a better answer from the same passage
+            chosen.append(Span(hit, start, end, math.exp(score - log_z)))
+            if len(chosen) >= top_n:
+                break
+        no_answer_score = min(margins)
+        return ReaderOutput(chosen, no_answer_score > self.no_answer_threshold, no_answer_score)

@@ -1,0 +1,190 @@
+"""Token windows for extractive QA: training labels and span decoding share one windowing.
+
+A (question, context) pair becomes one or more windows ``[CLS] question [SEP] context-part [SEP]``
+of at most ``max_length`` tokens, consecutive context parts overlapping by ``stride`` tokens.
+The fast tokenizer's offset mapping ties every context token to its characters, so an answer's
+characters map to token positions (training) and a predicted token span maps back to characters
+(inference). A window that does not contain the whole answer, and every window of an
+unanswerable example, is labelled with the ``[CLS]`` position 0: "no answer here".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.nlp.training.squad_data import QAExample
+
+log = logging.getLogger(__name__)
+
+# Questions longer than this many tokens are cut so the context keeps most of each window.
+MAX_QUESTION_TOKENS = 64
+
+
+@dataclass(frozen=True)
+class Window:
+    """One tokenized window of pair ``pair_index``.
+
+    ``offsets[i]`` is the (start, end) character span of token ``i`` in the context, or ``None``
+    for question and special tokens (they can never be part of an answer).
+    """
+
+    pair_index: int
+    input_ids: list[int]
+    token_type_ids: list[int] | None
+    offsets: list[tuple[int, int] | None]
+
+
+def _clip_question(tokenizer, question: str) -> str:
+    ids = tokenizer(question, add_special_tokens=False)["input_ids"]
+    if len(ids) <= MAX_QUESTION_TOKENS:
+        return question
+    return tokenizer.decode(ids[:MAX_QUESTION_TOKENS])
+
+
+def encode_windows(
+    tokenizer,
+    questions: Sequence[str],
+    contexts: Sequence[str],
+    max_length: int = 384,
+    stride: int = 128,
+) -> list[Window]:
+    """Tokenize pairs into overlapping windows (no padding; pad per batch later).
+
+    Args:
+        tokenizer: a *fast* tokenizer (offset mappings are needed).
+        questions: one question per pair.
+        contexts: one context per pair.
+        max_length: tokens per window including special tokens.
+        stride: tokens of overlap between consecutive windows of one context.
+    """
+    if len(questions) != len(contexts):
+        raise ValueError("questions and contexts must have the same length")
+    if not questions:
+        return []
+    questions = [_clip_question(tokenizer, q.strip() or "?") for q in questions]
+    enc = tokenizer(
+        list(questions),
+        list(contexts),
+        truncation="only_second",
+        max_length=max_length,
+        stride=stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
+    windows = []
+    for i, ids in enumerate(enc["input_ids"]):
+        seq_ids = enc.sequence_ids(i)
+        offsets = [
+            (int(o[0]), int(o[1])) if seq_ids[t] == 1 else None
+            for t, o in enumerate(enc["offset_mapping"][i])
+        ]
+        types = enc["token_type_ids"][i] if "token_type_ids" in enc else None
+        windows.append(Window(int(enc["overflow_to_sample_mapping"][i]), list(ids), types, offsets))
+    return windows
+
+
+def answer_positions(window: Window, start_char: int, end_char: int) -> tuple[int, int]:
+    """Token positions of the answer ``[start_char, end_char)`` in ``window``; (0, 0) if outside."""
+    ctx = [t for t, o in enumerate(window.offsets) if o is not None]
+    if not ctx:
+        return 0, 0
+    first, last = ctx[0], ctx[-1]
+    if window.offsets[first][0] > start_char or window.offsets[last][1] < end_char:
+        return 0, 0  # the answer is not (wholly) in this window
+    start_tok = first
+    while start_tok <= last and window.offsets[start_tok][1] <= start_char:
+        start_tok += 1
+    end_tok = last
+    while end_tok >= first and window.offsets[end_tok][0] >= end_char:
+        end_tok -= 1
+    if end_tok < start_tok:
+        return 0, 0
+    return start_tok, end_tok
+
+
+def train_features(
+    examples: Sequence[QAExample], tokenizer, max_length: int = 384, stride: int = 128,
+    chunk: int = 1000,
+) -> list[dict]:
+    """Training features: one dict per window with ``start_positions``/``end_positions``.
+
+    The first gold answer is the label (SQuAD train has one per question).
+    """
+    features: list[dict] = []
+    for lo in range(0, len(examples), chunk):
+        part = examples[lo : lo + chunk]
+        windows = encode_windows(
+            tokenizer, [e.question for e in part], [e.context for e in part], max_length, stride
+        )
+        for w in windows:
+            ex = part[w.pair_index]
+            if ex.is_impossible:
+                start, end = 0, 0
+            else:
+                s = ex.answer_starts[0]
+                start, end = answer_positions(w, s, s + len(ex.answer_texts[0]))
+            feat = {
+                "input_ids": w.input_ids,
+                "attention_mask": [1] * len(w.input_ids),
+                "start_positions": start,
+                "end_positions": end,
+            }
+            if w.token_type_ids is not None:
+                feat["token_type_ids"] = w.token_type_ids
+            features.append(feat)
+    return features
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span candidate of one window: characters ``[start, end)`` of the pair's context."""
+
+    pair_index: int
+    start: int
+    end: int
+    score: float  # start logit + end logit: comparable across windows and passages
+
+
+def best_spans(
+    window: Window,
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    n_best: int = 20,
+    max_answer_tokens: int = 30,
+) -> tuple[list[Candidate], float]:
+    """The ``n_best`` valid spans of one window and its no-answer (CLS) score.
+
+    A span is valid when both ends are context tokens, end >= start, and it has at most
+    ``max_answer_tokens`` tokens.
+    """
+    n = len(window.offsets)
+    start_logits = np.asarray(start_logits[:n], dtype=np.float32)
+    end_logits = np.asarray(end_logits[:n], dtype=np.float32)
+    null_score = float(start_logits[0] + end_logits[0])
+    is_ctx = np.array([o is not None for o in window.offsets])
+    if not is_ctx.any():
+        return [], null_score
+    s = np.where(is_ctx, start_logits, -np.inf)
+    e = np.where(is_ctx, end_logits, -np.inf)
+    k = min(n_best, int(is_ctx.sum()))
+    top_s = np.argsort(-s)[:k]
+    top_e = np.argsort(-e)[:k]
+    # All pairs of top starts and top ends at once; invalid ones get -inf.
+    scores = s[top_s][:, None] + e[top_e][None, :]
+    length = top_e[None, :] - top_s[:, None]
+    scores = np.where((length >= 0) & (length < max_answer_tokens), scores, -np.inf)
+    flat = np.argsort(-scores, axis=None)[:n_best]
+    out = []
+    for idx in flat:
+        i, j = divmod(int(idx), k)
+        if not np.isfinite(scores[i, j]):
+            break
+        st, en = int(top_s[i]), int(top_e[j])
+        out.append(Candidate(window.pair_index, window.offsets[st][0], window.offsets[en][1],
+                             float(scores[i, j])))
+    return out, null_score
