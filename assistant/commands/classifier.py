@@ -1,8 +1,24 @@
-"""CLI commands of the classifier area (placeholder until implemented)."""
+"""Classifier commands: ``train classifier`` (taggers, SST-2 plain loop), ``evaluate classifier``.
+
+Files are given as ``FILE`` (for the single ``--task``) or ``TASK=FILE`` when ``--task`` names
+several tasks (``--task sentiment,bias,topic`` trains the bundled multi-task ``taggers`` model).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from assistant.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SINGLE_TASKS = ("sentiment", "bias", "topic", "sst2")
 
 
 def register(
@@ -11,3 +27,189 @@ def register(
     evaluate: argparse._SubParsersAction,
 ) -> None:
     """Add this area's commands to the parser."""
+    p = train.add_parser(
+        "classifier",
+        help="fine-tune a sentiment / bias / topic tagger (or several at once)",
+        description="Fine-tune a classifier. --task sst2 uses the plain PyTorch loop; "
+        "--task sentiment,bias,topic trains one multi-task model (the bundled 'taggers').",
+    )
+    p.add_argument("--task", required=True,
+                   help="sentiment, bias, topic, sst2, or a comma list of the first three")
+    p.add_argument("--train", nargs="+", required=True, metavar="[TASK=]FILE",
+                   help="training files (CSV/TSV/jsonl/PTB as in ../shared/data)")
+    p.add_argument("--dev", nargs="*", default=[], metavar="[TASK=]FILE",
+                   help="extra dev files scored each epoch (besides the held-out splits)")
+    p.add_argument("--dev-fraction", type=float, default=0.15,
+                   help="stratified dev split held out of each train file (0 = none; default 0.15)")
+    p.add_argument("--base", default="base", help="base model (default: the bundled MiniLM)")
+    p.add_argument("--out", required=True, type=Path, help="output model directory")
+    p.add_argument("--epochs", type=float, default=3.0)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--max-length", nargs="+", default=["128"], metavar="[TASK=]N",
+                   help="max tokens, e.g. 64 topic=128 (default 128)")
+    p.add_argument("--limit-train", type=int, default=None,
+                   help="at most N (stratified) training examples per train file")
+    p.add_argument("--max-steps", type=int, default=-1, help="stop after N optimizer steps")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--no-class-weights", action="store_true",
+                   help="plain cross-entropy instead of class-weighted")
+    p.set_defaults(handler=_train)
+
+    e = evaluate.add_parser(
+        "classifier", help="accuracy, macro-F1 and confusion matrix of a tagger on a file"
+    )
+    e.add_argument("--task", required=True, choices=SINGLE_TASKS)
+    e.add_argument("--data", required=True, type=Path,
+                   help="a shared-format file or a CSV with text,label columns")
+    e.add_argument("--model", default=None,
+                   help="model directory or bundled name (default: the bundled tagger)")
+    e.add_argument("--limit", type=int, default=None, help="score only the first N examples")
+    e.add_argument("--max-length", type=int, default=None,
+                   help="max tokens (default 256 for topic, 128 otherwise)")
+    e.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    e.add_argument("--json", action="store_true", help="print the report as JSON")
+    e.add_argument("--plot", type=Path, default=None, metavar="PNG",
+                   help="write the confusion matrix as a picture (needs matplotlib)")
+    e.set_defaults(handler=_evaluate)
+
+
+def _parse_tasks(raw: str) -> list[str]:
+    tasks = [t.strip() for t in raw.split(",") if t.strip()]
+    if not tasks or len(set(tasks)) != len(tasks):
+        raise ConfigError(f"--task {raw!r}: give one task or a comma list without repeats.")
+    for t in tasks:
+        if t not in SINGLE_TASKS:
+            raise ConfigError(f"Unknown task '{t}'; choose from {', '.join(SINGLE_TASKS)}.")
+    if len(tasks) > 1 and "sst2" in tasks:
+        raise ConfigError("sst2 trains alone (with the plain PyTorch loop).")
+    return tasks
+
+
+def _pairs(items: list[str], tasks: list[str], what: str) -> list[tuple[str, str]]:
+    """``TASK=FILE`` or ``FILE`` (only with a single task) -> (task, file)."""
+    out = []
+    for item in items:
+        task, sep, path = item.partition("=")
+        if sep and task in SINGLE_TASKS:
+            out.append((task, path))
+        elif len(tasks) == 1:
+            out.append((tasks[0], item))
+        else:
+            raise ConfigError(f"{what} {item!r}: write TASK=FILE when training several tasks.")
+    return out
+
+
+def _lengths(items: list[str]) -> tuple[int, dict[str, int]]:
+    default, per_task = 128, {}
+    try:
+        for item in items:
+            task, sep, n = item.partition("=")
+            if sep:
+                per_task[task] = int(n)
+            else:
+                default = int(item)
+    except ValueError:
+        raise ConfigError(f"--max-length {' '.join(items)}: numbers, or TASK=N.") from None
+    return default, per_task
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from assistant.nlp.models import resolve_model
+
+    tasks = _parse_tasks(args.task)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    base = resolve_model(args.base, "base")
+    command = "answerspan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    default_len, per_task = _lengths(args.max_length)
+    train_pairs = _pairs(args.train, tasks, "--train")
+    dev_pairs = _pairs(args.dev, tasks, "--dev")
+    started = time.perf_counter()
+    if tasks == ["sst2"]:
+        from assistant.nlp.training.plain_loop import PlainLoopConfig, train_sst2
+
+        cfg = PlainLoopConfig(
+            base=base, out=args.out, epochs=int(max(1, round(args.epochs))), lr=args.lr,
+            batch_size=args.batch_size, max_length=default_len, limit_train=args.limit_train,
+            seed=args.seed, threads=args.threads, command=command,
+            max_steps=args.max_steps if args.max_steps > 0 else None,
+        )
+        summary = train_sst2([p for _, p in train_pairs], [p for _, p in dev_pairs], cfg)
+        print(f"dev accuracy {summary['dev_accuracy']:.4f} (best epoch {summary['best_epoch']}); "
+              f"model in {args.out} ({time.perf_counter() - started:.0f} s)")
+        return 0
+
+    from assistant.nlp.training.train_classifier import (
+        ClassifierConfig,
+        load_sets,
+        train_classifier,
+    )
+
+    cfg = ClassifierConfig(
+        base=base, out=args.out, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+        max_length=per_task, default_max_length=default_len, max_steps=args.max_steps,
+        seed=args.seed, threads=args.threads, class_weights=not args.no_class_weights,
+        command=command,
+    )
+    train_sets, dev_sets = load_sets(
+        tasks, train_pairs, dev_pairs, dev_fraction=args.dev_fraction,
+        limit_train=args.limit_train, seed=args.seed,
+    )
+    summary = train_classifier(tasks, train_sets, dev_sets, cfg)
+    for name, report in summary["dev"].items():
+        print(f"{name}: accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}  "
+              f"(n={report['n']})")
+    print(f"model in {args.out} ({summary['train_seconds']:.0f} s)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from assistant.nlp.models import choose_device
+    from assistant.nlp.taggers import default_model_for
+    from assistant.nlp.training.classifier_metrics import (
+        classification_report,
+        plot_confusion_matrix,
+    )
+    from assistant.nlp.training.classify_data import read_examples
+    from assistant.nlp.training.train_classifier import predict, tasks_of
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model_dir = default_model_for(args.task, args.model)
+    examples = read_examples(args.data, args.task)
+    if args.limit:
+        examples = examples[: args.limit]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    device = choose_device()
+    model.to(device).float() if device.type == "cpu" else model.to(device)
+    tasks = tasks_of(model.config)
+    labels = tasks.get(args.task) or next(iter(tasks.values()))
+    max_length = args.max_length or (256 if args.task == "topic" else 128)
+    started = time.perf_counter()
+    pred, _ = predict(model, tokenizer, [e.text for e in examples], args.task, max_length)
+    seconds = time.perf_counter() - started
+    report = classification_report([e.label for e in examples], pred, labels)
+    report.update(task=args.task, data=str(args.data), model=str(model_dir),
+                  seconds=round(seconds, 2))
+    if args.plot:
+        plot_confusion_matrix(report, args.plot, title=f"{args.task}: {Path(args.data).name}")
+        report["plot"] = str(args.plot)
+    if args.json:
+        print(json.dumps(report, indent=1))
+    else:
+        print(f"{args.task} on {args.data} ({report['n']} examples, model {model_dir})")
+        print(f"accuracy {report['accuracy']:.4f}  macro-F1 {report['macro_f1']:.4f}")
+        for label, f in report["f1"].items():
+            print(f"  F1 {label:<14} {f:.4f}")
+        print("confusion matrix (rows gold, columns predicted):", report["labels"])
+        for label, row in zip(report["labels"], report["confusion_matrix"]):
+            print(f"  {label:<14} {row}")
+    return 0
