@@ -1,0 +1,117 @@
+"""Worker-side operations: plain functions of a ``JobContext`` returning frozen values.
+
+They run on the single background worker (``tasks.TaskManager``) and never touch widgets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.types import AnswerResult
+from assistant.ui.tasks import JobContext
+from retrieval.types import DocumentInfo, FileReport
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """One batch of files: a report per file, the library afterwards, and whether it was cut short."""
+
+    reports: tuple[FileReport, ...]
+    documents: tuple[DocumentInfo, ...]
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class PageText:
+    """The text of one page of a document, fetched for the document viewer."""
+
+    document: str
+    page: int | None
+    text: str
+
+
+def list_documents(ctx: JobContext) -> tuple[DocumentInfo, ...]:
+    """Every document in the library."""
+    return tuple(ctx.assistant.documents())
+
+
+def warm_up(ctx: JobContext) -> None:
+    """Load the embedder and the reader now, so the first question is fast."""
+    ctx.assistant.warm_up()
+
+
+def ingest(paths: tuple[str, ...]):
+    """An operation adding ``paths`` (files and folders) to the library."""
+
+    def op(ctx: JobContext) -> IngestOutcome:
+        reports = ctx.assistant.ingest(paths, progress=ctx.progress, cancel=ctx.cancel)
+        return IngestOutcome(tuple(reports), tuple(ctx.assistant.documents()), ctx.cancel.is_set())
+
+    return op
+
+
+def reindex(paths: tuple[str, ...]):
+    """An operation refreshing documents: changed files are re-read, vanished ones removed."""
+
+    def op(ctx: JobContext) -> IngestOutcome:
+        missing = [p for p in paths if not Path(p).exists()]
+        present = [p for p in paths if Path(p).exists()]
+        reports: list[FileReport] = []
+        if missing:
+            reports += [
+                FileReport(r.path, r.status, r.reason or "the file no longer exists")
+                for r in ctx.assistant.remove(missing)
+            ]
+        if present:
+            reports += ctx.assistant.ingest(present, progress=ctx.progress, cancel=ctx.cancel)
+        return IngestOutcome(tuple(reports), tuple(ctx.assistant.documents()), ctx.cancel.is_set())
+
+    return op
+
+
+def remove(paths: tuple[str, ...]):
+    """An operation removing documents from the library (the files on disk stay)."""
+
+    def op(ctx: JobContext) -> IngestOutcome:
+        reports = ctx.assistant.remove(paths)
+        return IngestOutcome(tuple(reports), tuple(ctx.assistant.documents()), False)
+
+    return op
+
+
+def ask(question: str, k: int):
+    """An operation answering ``question`` from the ``k`` best passages."""
+
+    def op(ctx: JobContext) -> AnswerResult:
+        return ctx.assistant.ask(question, k)
+
+    return op
+
+
+def page_text(document: str, page: int | None):
+    """An operation fetching the stored text of one page."""
+
+    def op(ctx: JobContext) -> PageText:
+        return PageText(document, page, ctx.assistant.page_text(document, page))
+
+    return op
+
+
+def add_samples(ctx: JobContext) -> IngestOutcome:
+    """Add the sample documents shipped in ``resources/samples`` (none: an empty outcome)."""
+    from assistant.nlp.models import resources_dir  # imports torch: keep it on the worker
+
+    folder = resources_dir() / "samples"
+    # The folder is also a package directory: skip its scripts, caches and README.
+    files = sorted(
+        p
+        for p in (folder.rglob("*") if folder.is_dir() else ())
+        if p.is_file()
+        and not p.name.startswith((".", "_"))
+        and p.name != "README.md"
+        and p.suffix not in (".py", ".pyc")
+    )
+    if not files:
+        return IngestOutcome((), tuple(ctx.assistant.documents()), False)
+    return ingest(tuple(str(p) for p in files))(ctx)

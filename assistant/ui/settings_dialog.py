@@ -1,0 +1,159 @@
+"""User settings: stored with QSettings, edited in a small dialog."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from assistant.config import Settings
+from assistant.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+_KEYS = ("library_dir", "top_k", "reader_model", "tag_passages")
+
+
+def load_settings(store: QSettings, base: Settings | None = None) -> Settings:
+    """Settings from ``store`` on top of ``base``; an invalid stored value falls back to ``base``."""
+    settings = base or Settings()
+    values: dict = {}
+    if store.contains("settings/library_dir"):
+        values["library_dir"] = Path(str(store.value("settings/library_dir")))
+    if store.contains("settings/top_k"):
+        values["top_k"] = store.value("settings/top_k", settings.top_k, type=int)
+    if store.contains("settings/reader_model"):
+        values["reader_model"] = str(store.value("settings/reader_model") or "") or None
+    if store.contains("settings/tag_passages"):
+        values["tag_passages"] = store.value("settings/tag_passages", True, type=bool)
+    try:
+        return replace(settings, **values)
+    except ConfigError as err:
+        log.warning("ignoring stored settings: %s", err)
+        return settings
+
+
+def save_settings(store: QSettings, settings: Settings) -> None:
+    """Persist the user-editable fields of ``settings``."""
+    store.setValue("settings/library_dir", str(settings.library_dir))
+    store.setValue("settings/top_k", settings.top_k)
+    store.setValue("settings/reader_model", settings.reader_model or "")
+    store.setValue("settings/tag_passages", settings.tag_passages)
+    store.sync()
+
+
+class SettingsDialog(QDialog):
+    """Library location, number of passages, reader model and passage tagging."""
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(520)
+        self._settings = settings
+
+        self.library_edit = QLineEdit(str(settings.library_dir))
+        self.library_edit.setToolTip("Where the index of your documents is stored.")
+        browse_lib = QPushButton("Browse…")
+        browse_lib.clicked.connect(self._browse_library)
+        lib_row = QHBoxLayout()
+        lib_row.addWidget(self.library_edit, 1)
+        lib_row.addWidget(browse_lib)
+
+        self.top_k_spin = QSpinBox()
+        self.top_k_spin.setRange(1, 50)
+        self.top_k_spin.setValue(settings.top_k)
+        self.top_k_spin.setToolTip("How many passages the reader reads for each question.")
+
+        self.reader_edit = QLineEdit(settings.reader_model or "")
+        self.reader_edit.setPlaceholderText("bundled reader")
+        self.reader_edit.setToolTip(
+            "A fine-tuned question-answering model folder; leave empty for the bundled one."
+        )
+        browse_reader = QPushButton("Browse…")
+        browse_reader.clicked.connect(self._browse_reader)
+        reader_row = QHBoxLayout()
+        reader_row.addWidget(self.reader_edit, 1)
+        reader_row.addWidget(browse_reader)
+
+        self.tag_check = QCheckBox("Tag passages with sentiment, bias and topic when indexing")
+        self.tag_check.setChecked(settings.tag_passages)
+
+        form = QFormLayout()
+        form.addRow("Library location:", lib_row)
+        form.addRow("Passages per question:", self.top_k_spin)
+        form.addRow("Reader model:", reader_row)
+        form.addRow("", self.tag_check)
+
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+
+    def result_settings(self) -> Settings:
+        """The settings as edited (raises ConfigError when a value is invalid)."""
+        library = self.library_edit.text().strip()
+        if not library:
+            raise ConfigError("Please choose a library location.")
+        reader = self.reader_edit.text().strip() or None
+        # Checked here (no model import on the GUI thread): a folder must hold a model.
+        if (
+            reader
+            and reader.startswith(("/", ".", "~"))
+            and not (Path(reader).expanduser() / "config.json").is_file()
+        ):
+            raise ConfigError(f"{reader} is not a model folder (it has no config.json).")
+        return replace(
+            self._settings,
+            library_dir=Path(library),
+            top_k=self.top_k_spin.value(),
+            reader_model=reader,
+            tag_passages=self.tag_check.isChecked(),
+        )
+
+    def accept(self) -> None:
+        try:
+            self.result_settings()
+        except ConfigError as err:
+            self.error_label.setText(str(err))
+            self.error_label.show()
+            return
+        super().accept()
+
+    def _browse_library(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Library location", self.library_edit.text()
+        )
+        if folder:
+            self.library_edit.setText(folder)
+
+    def _browse_reader(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Reader model folder")
+        if folder:
+            self.reader_edit.setText(folder)
