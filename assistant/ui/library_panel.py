@@ -219,6 +219,7 @@ class LibraryPanel(QWidget):
         self.results_label = QLabel()
         self.results_label.setObjectName("Muted")
         self.results_label.setWordWrap(True)
+        self.results_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.results = QListWidget()
         self.results.setObjectName("BatchResults")
         self.results.setMaximumHeight(130)

@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self.tasks.busy_changed.connect(self._busy_changed)
         self._warm_up = warm_up
         self._started = False
+        self.background_started = False  # set once the start-up jobs are queued
         self._ingest_jobs: list = []
         self.models_state = "not loaded"
 
@@ -340,6 +341,7 @@ class MainWindow(QMainWindow):
 
     def start_background(self) -> None:
         """List the library, then warm up the models, on the worker."""
+        self.background_started = True
         self.tasks.run(
             ops.list_documents, success=self.library.set_documents, label="Opening the library"
         )
@@ -670,10 +672,13 @@ class MainWindow(QMainWindow):
     # -- layout and shutdown ---------------------------------------------------------------
     def _restore_layout(self) -> None:
         geometry = self.store.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
+        if geometry is None or not self.restoreGeometry(geometry):
+            screen = QApplication.primaryScreen()
+            avail = screen.availableGeometry() if screen is not None else None
+            if avail is not None and avail.width() < 1400:
+                self.resize(int(avail.width() * 0.95), int(avail.height() * 0.9))
+            else:
+                self.resize(1280, 800)
         state = self.store.value("window/state")
         if state is not None:
             self.restoreState(state)

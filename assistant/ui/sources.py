@@ -255,7 +255,7 @@ class SourceCard(QFrame):
             f"<b>{ref.label}</b>"
             + (f" · {confidence_text(ref.score)}" if ref.score is not None else "")
         )
-        place = QLabel(place_text(document=ref.document, page=ref.page))
+        place = self.place_label = QLabel(place_text(document=ref.document, page=ref.page))
         place.setObjectName("Muted")
         place.setToolTip(ref.document)
         head = QHBoxLayout()

@@ -21,8 +21,11 @@ def assert_idle(managers) -> None:
 
 
 def wait_idle(qtbot, window, timeout: float = 120.0) -> None:
-    """Wait until the window's worker has nothing queued or running."""
-    qtbot.waitUntil(lambda: not window.tasks.is_busy(), timeout=int(timeout * 1000))
+    """Wait until the window has started its jobs and its worker has nothing left to do."""
+    qtbot.waitUntil(
+        lambda: window.background_started and not window.tasks.is_busy(),
+        timeout=int(timeout * 1000),
+    )
 
 
 def screenshot(widget, name: str) -> Path:

@@ -1,0 +1,230 @@
+"""The real window end to end: drop real documents, index, ask, read the highlighted source,
+open its page. Real models (embedder, bundled reader); screenshots of each state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from ui_helpers import copy_files, screenshot, settle, wait_idle
+
+from assistant.ui.chat import NOT_FOUND
+from assistant.ui.sources import HAVE_QTPDF, HIGHLIGHT, highlighted_runs
+
+pytestmark = pytest.mark.slow
+
+NEWS = "news/bbc-business_001.txt"
+PDF = "pdf/annotation_guidelines_BABE.pdf"
+PDF_QUESTION = "Where did Alexandria Ocasio-Cortez and other Democrats visit a processing center?"
+NEWS_QUESTION = "How many subscribers did AOL lose in the fourth quarter?"
+
+
+def drop(window, paths) -> None:
+    """Simulate dragging files from a file manager onto the window."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    pos = QPointF(window.rect().center())
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, buttons, mods)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, buttons, mods)
+    QApplication.sendEvent(window, event)
+    assert event.isAccepted()
+
+
+def ask(qtbot, window, question: str):
+    """Type the question, press Enter, wait for the answer; returns the AnswerResult."""
+    window.chat.input.setFocus()
+    QTest.keyClicks(window.chat.input, question)
+    QTest.keyClick(window.chat.input, Qt.Key.Key_Return)
+    wait_idle(qtbot, window)
+    entry = window.chat.model.entries()[-1]
+    assert entry.role == "answer", entry.text
+    return entry.result
+
+
+class GapMeter:
+    """Measures the longest pause of the GUI event loop with a 20 ms timer."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(20)
+        self.timer.timeout.connect(self._tick)
+        self.last = 0.0
+        self.max_gap = 0.0
+        self.ticks = 0
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.max_gap = max(self.max_gap, now - self.last)
+        self.last = now
+        self.ticks += 1
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def no_dialogs() -> bool:
+    """True when no dialog or message box is open."""
+    return not [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QDialog | QMessageBox) and w.isVisible()
+    ]
+
+
+def test_drop_index_ask_and_see_the_answer_on_its_page(qtbot, make_window, docs_dir, tmp_path):
+    window = make_window(warm_up=True)
+    screenshot(window, "01-empty-library")
+    assert window.library.stack.currentWidget() is window.library.empty
+
+    meter = GapMeter()
+    meter.start()
+    drop(window, [docs_dir / NEWS, docs_dir / PDF])
+    # Ask right away: the question waits behind indexing on the one worker.
+    window.chat.input.setText(PDF_QUESTION)
+    window.chat.submit()
+    qtbot.waitUntil(lambda: "Indexing" in window.library.progress_label.text(), timeout=60000)
+    screenshot(window, "02-indexing")
+    wait_idle(qtbot, window)
+    meter.stop()
+    assert meter.ticks > 10
+    assert meter.max_gap < 0.5, f"GUI thread blocked for {meter.max_gap:.2f} s"
+
+    assert window.models_state == "ready"
+    assert sorted(Path(p).name for p in window.library.all_paths()) == [
+        "annotation_guidelines_BABE.pdf",
+        "bbc-business_001.txt",
+    ]
+    assert window.library.results_label.text() == "Last import: 2 added"
+
+    # The PDF answer, its highlighted span in the sources pane, and the page it is on.
+    result = window.chat.model.entries()[-1].result
+    assert not result.no_answer
+    best = result.answers[0]
+    assert "Clint" in best.text
+    assert Path(best.document).name == "annotation_guidelines_BABE.pdf" and best.page == 2
+    card = window.sources.answer_cards()[0]
+    assert card.highlighted() == [best.text]
+    assert card.place_label.text() == "annotation_guidelines_BABE.pdf, page 2"
+    settle(qtbot, 300)
+    screenshot(window, "03-answer-with-highlighted-source")
+
+    card.open_button.click()
+    viewer = window.sources.viewer
+    if HAVE_QTPDF:
+        assert viewer.stack.currentWidget() is viewer.pdf_view
+        qtbot.waitUntil(lambda: viewer.current_page() == 2, timeout=5000)
+        assert viewer.found_on_page >= 1, "the answer was not found on the PDF page"
+        assert "the answer is highlighted" in viewer.match_label.text()
+    else:
+        wait_idle(qtbot, window)
+        assert highlighted_runs(viewer.text_view.document(), HIGHLIGHT) == [best.text]
+    settle(qtbot, 600)  # pages render asynchronously
+    screenshot(window, "04-pdf-page-view")
+    viewer.back_button.click()
+
+    # A news article: the text view with the span highlighted.
+    result = ask(qtbot, window, NEWS_QUESTION)
+    best = result.answers[0]
+    assert "464,000" in best.text and best.page is None
+    card = window.sources.answer_cards()[0]
+    assert card.highlighted() == [best.text]
+    card.open_button.click()
+    wait_idle(qtbot, window)  # the page text comes from the worker
+    assert viewer.stack.currentWidget() is viewer.text_view
+    assert highlighted_runs(viewer.text_view.document(), HIGHLIGHT) == [best.text]
+    settle(qtbot, 200)
+    screenshot(window, "05-news-text-view")
+
+    out = tmp_path / "chat.md"
+    window.export_chat(out)
+    md = out.read_text(encoding="utf-8")
+    assert f"**You:** {PDF_QUESTION}" in md and f"**You:** {NEWS_QUESTION}" in md
+    assert f"**{best.text}**" in md and "annotation_guidelines_BABE.pdf, page 2" in md
+    assert no_dialogs()
+
+    # The library persists: a new window on the same folder lists both documents.
+    library_dir = window.settings.library_dir
+    window.close()
+    again = make_window(library_dir=library_dir)
+    wait_idle(qtbot, again)
+    assert len(again.library.all_paths()) == 2
+
+
+def test_bad_files_give_one_summary_and_remove_reindex_work(qtbot, make_window, docs_dir, tmp_path):
+    folder = tmp_path / "inbox"
+    (good,) = copy_files([docs_dir / NEWS], folder)
+    corrupt = folder / "broken.pdf"
+    corrupt.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 8)  # a PDF header, then garbage
+    empty = folder / "empty.txt"
+    empty.write_text("")
+    window = make_window()
+    wait_idle(qtbot, window)
+    drop(window, [good, corrupt, empty])
+    wait_idle(qtbot, window)
+    assert no_dialogs()
+    warnings = [m for level, m in window.notification.history if level != "info"]
+    assert len(warnings) == 1 and warnings[0].startswith("2 of 3 files could not be added")
+    assert window.notification.isVisible()
+    lines = [window.library.results.item(i).text() for i in range(window.library.results.count())]
+    assert any(line.startswith("✓ bbc-business_001.txt — added") for line in lines)
+    assert sum("skipped" in line for line in lines) == 2
+    screenshot(window, "06-bad-files-one-summary")
+
+    # Re-index notices the changed file; Del (with the library focused) removes it.
+    good.write_text(good.read_text(encoding="utf-8") + "\nA late correction.\n", encoding="utf-8")
+    window.reindex_action.trigger()
+    wait_idle(qtbot, window)
+    assert window.library.results_label.text() == "Re-index: 1 updated"
+    window.library.table.selectRow(0)
+    window.library.table.setFocus()
+    QTest.keyClick(window.library.table, Qt.Key.Key_Delete)
+    wait_idle(qtbot, window)
+    assert window.library.all_paths() == []
+    assert window.library.stack.currentWidget() is window.library.empty
+
+
+def test_question_without_answer_says_not_found(qtbot, make_window):
+    window = make_window()
+    wait_idle(qtbot, window)
+    result = ask(qtbot, window, "What is the boiling point of mercury on Jupiter?")
+    assert result.no_answer
+    index = window.chat.model.index(window.chat.model.rowCount() - 1)
+    assert index.data() == NOT_FOUND
+    assert "Nothing in your library" in window.sources.summary.text()
+
+
+def test_layout_and_settings_are_remembered(qtbot, make_window, store, tmp_path):
+    from dataclasses import replace
+
+    from assistant.ui.main_window import MainWindow
+
+    window = make_window()
+    wait_idle(qtbot, window)
+    window.resize(780, 700)  # the offscreen screen is 800 x 800: restored geometry must fit
+    window.splitter.setSizes([200, 330, 250])
+    sizes = window.splitter.sizes()
+    window.apply_settings(replace(window.settings, top_k=8))
+    wait_idle(qtbot, window)
+    window.close()
+
+    again = MainWindow(store=store, warm_up=False)  # settings come from the store
+    again.show()
+    qtbot.waitExposed(again)
+    wait_idle(qtbot, again)
+    assert again.settings.top_k == 8
+    assert again.settings.library_dir == tmp_path / "library"
+    assert again.splitter.sizes() == sizes
+    QTest.keyClick(again, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert again.chat.input.hasFocus() or QApplication.focusWidget() is again.chat.input

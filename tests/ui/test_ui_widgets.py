@@ -1,0 +1,206 @@
+"""Widgets on real inputs, without models: chat model and export, source cards, page view,
+library panel, settings persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLabel
+
+from assistant.config import Settings
+from assistant.types import Answer, AnswerResult, Passage
+from assistant.ui.chat import NOT_FOUND, ChatEntry, ChatModel, ChatWidget, confidence_text
+from assistant.ui.library_panel import LibraryPanel, describe, summarize
+from assistant.ui.settings_dialog import SettingsDialog, load_settings, save_settings
+from assistant.ui.sources import HAVE_QTPDF, DocumentViewer, SourceCard, SourceRef, SourcesPane
+from retrieval.types import DocumentInfo, FileReport
+
+NEWS = "news/bbc-business_001.txt"
+PDF = "pdf/annotation_guidelines_BABE.pdf"
+
+
+def answer_in(text: str, document: str, words: str, page=None, width=300) -> Answer:
+    """An Answer as the service builds it: a passage of ``text`` around ``words``."""
+    start = text.index(words)
+    ctx_start = max(0, start - width)
+    context = text[ctx_start : start + len(words) + width]
+    return Answer(
+        words,
+        document,
+        page,
+        start,
+        start + len(words),
+        0.87,
+        context,
+        ctx_start,
+        {
+            "sentiment": {"label": "negative", "score": 0.81},
+            "bias": {"label": "biased", "score": 0.66, "words": ["flops"]},
+            "topic": {"label": "business", "score": 0.93},
+        },
+    )
+
+
+@pytest.fixture
+def news(docs_dir: Path) -> tuple[str, str]:
+    path = docs_dir / NEWS
+    return str(path), path.read_text(encoding="utf-8")
+
+
+def test_source_card_highlights_exactly_the_answer(qtbot, news):
+    path, text = news
+    answer = answer_in(text, path, "464,000 subscribers")
+    card = SourceCard(SourceRef.from_answer(answer, "Answer"))
+    qtbot.addWidget(card)
+    assert card.highlighted() == ["464,000 subscribers"]
+    chips = {c.objectName(): c.text() for c in card.findChildren(QLabel) if c.objectName()}
+    assert chips["chip_sentiment"] == "Sentiment: negative 81%"
+    assert chips["chip_bias"] == "Bias: biased 66% · flops"
+    assert chips["chip_topic"] == "Topic: business 93%"
+    assert card.open_button.text() == "Open text"
+
+
+def test_card_offsets_survive_newlines_and_wide_characters(qtbot):
+    text = "Intro 📈 line\nSecond line with the answer here.\r\nEnd"
+    words = "the answer"
+    answer = answer_in(text, "/tmp/x.txt", words, width=100)
+    card = SourceCard(SourceRef.from_answer(answer))
+    qtbot.addWidget(card)
+    assert card.highlighted() == [words]
+
+
+def test_sources_pane_lists_answers_then_other_passages(qtbot, news):
+    path, text = news
+    a1 = answer_in(text, path, "464,000")
+    other = Passage(path, None, 0, 40, text[:40], 0.2, {})
+    result = AnswerResult("How many subscribers did AOL lose?", (a1,), (other,), False, 0.4)
+    pane = SourcesPane()
+    qtbot.addWidget(pane)
+    pane.show_result(result)
+    assert [c.ref.label for c in pane.cards] == ["Answer", "Also read"]
+    assert pane.answer_cards()[0].highlighted() == ["464,000"]
+    assert not pane.cards[1].highlighted()
+    pane.show_result(AnswerResult("q", (), (other,), True))
+    assert "No passage answers" in pane.summary.text()
+    assert [c.ref.label for c in pane.cards] == ["Closest passage"]
+
+
+def test_text_view_highlights_span_in_the_page(qtbot, news):
+    path, text = news
+    answer = answer_in(text, path, "Catwoman")
+    viewer = DocumentViewer()
+    qtbot.addWidget(viewer)
+    with qtbot.waitSignal(viewer.text_needed, timeout=1000):
+        viewer.open(SourceRef.from_answer(answer))
+    viewer.show_text(text)
+    from assistant.ui.sources import HIGHLIGHT, PASSAGE_TINT, highlighted_runs
+
+    doc = viewer.text_view.document()
+    assert highlighted_runs(doc, HIGHLIGHT) == ["Catwoman"]
+    before, after = highlighted_runs(doc, PASSAGE_TINT)  # the passage, around the span
+    assert before + "Catwoman" + after == answer.context
+
+
+@pytest.mark.skipif(not HAVE_QTPDF, reason="PySide6_Pdf not installed")
+def test_pdf_view_jumps_to_the_page_and_finds_the_answer(qtbot, docs_dir):
+    path = str(docs_dir / PDF)
+    from pypdf import PdfReader
+
+    page2 = PdfReader(path).pages[1].extract_text()
+    answer = answer_in(page2, path, "Clint, Texas", page=2, width=120)
+    viewer = DocumentViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(600, 800)
+    viewer.show()
+    viewer.open(SourceRef.from_answer(answer))
+    assert viewer.stack.currentWidget() is viewer.pdf_view
+    qtbot.waitUntil(lambda: viewer.current_page() == 2, timeout=3000)
+    assert viewer.found_on_page == 1
+    assert viewer.pdf_view.currentSearchResultIndex() >= 0
+    link = viewer.search_model.resultAtIndex(viewer.pdf_view.currentSearchResultIndex())
+    assert link.page() == 1
+
+
+def test_chat_export_markdown_and_not_found(qtbot, news):
+    path, text = news
+    chat = ChatWidget()
+    qtbot.addWidget(chat)
+    answered = AnswerResult("How many?", (answer_in(text, path, "464,000"),), (), False, 0.3)
+    with qtbot.waitSignal(chat.question_submitted) as sent:
+        chat.input.setText("  How many?  ")
+        chat.input.returnPressed.emit()
+    assert sent.args == ["How many?"]
+    row = chat.add_question("How many?")
+    with qtbot.waitSignal(chat.answer_selected):
+        chat.set_result(row, answered)
+    row2 = chat.add_question("Who won the 1850 cup?")
+    chat.set_result(row2, AnswerResult("Who won the 1850 cup?", (), (), True))
+    md = chat.model.to_markdown()
+    assert "**You:** How many?" in md
+    assert "**Answerspan:** 464,000 (confidence 87%)" in md
+    assert "**464,000**" in md and "bbc-business_001.txt" in md
+    assert f"**Answerspan:** {NOT_FOUND}" in md
+    entries = chat.model.entries()
+    assert [e.role for e in entries] == ["user", "answer", "user", "answer"]
+
+
+def test_chat_model_only_answers_are_selectable(qapp):
+    model = ChatModel()
+    model.add(ChatEntry("user", "q"))
+    model.add(ChatEntry("pending", "…"))
+    from PySide6.QtCore import Qt
+
+    assert not model.flags(model.index(0)) & Qt.ItemFlag.ItemIsSelectable
+    assert confidence_text(0.5) == "50%" and confidence_text(7.5) == "score 7.50"
+
+
+def test_library_panel_empty_state_documents_and_reports(qtbot):
+    panel = LibraryPanel()
+    qtbot.addWidget(panel)
+    assert panel.stack.currentWidget() is panel.empty
+    docs = [
+        DocumentInfo(1, "/d/b.pdf", "pdf", "B", 4, 14, "h1", "2026-01-01"),
+        DocumentInfo(2, "/d/a.txt", "txt", "A", 1, 3, "h2", "2026-01-01"),
+    ]
+    panel.set_documents(docs)
+    assert panel.stack.currentWidget() is panel.table
+    assert panel.model.data(panel.model.index(0, 0)) == "a.txt"  # sorted by name
+    assert panel.model.data(panel.model.index(1, 2)) == "4"
+    reports = [
+        FileReport("/d/a.txt", "added", pages=1, chunks=3),
+        FileReport("/d/bad.pdf", "skipped", "corrupt PDF"),
+    ]
+    panel.show_reports("Last import", reports)
+    assert summarize(reports) == "1 added, 1 skipped"
+    assert describe(reports[1]) == "⚠ bad.pdf — skipped: corrupt PDF"
+    assert panel.results.count() == 2
+    with qtbot.waitSignal(panel.reindex_requested) as sig:
+        panel.reindex_button.click()
+    assert sorted(sig.args[0]) == ["/d/a.txt", "/d/b.pdf"]
+
+
+def test_settings_round_trip_and_validation(qtbot, tmp_path):
+    store = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    s = Settings(library_dir=tmp_path / "lib", top_k=7, tag_passages=False)
+    save_settings(store, s)
+    again = load_settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    assert (again.library_dir, again.top_k, again.tag_passages, again.reader_model) == (
+        tmp_path / "lib",
+        7,
+        False,
+        None,
+    )
+    store.setValue("settings/top_k", 1000)  # out of range: the stored settings are ignored
+    assert load_settings(store, Settings(library_dir=tmp_path)).top_k == 5
+    dialog = SettingsDialog(again)
+    qtbot.addWidget(dialog)
+    dialog.reader_edit.setText(str(tmp_path))  # a folder without config.json
+    dialog.accept()
+    assert (
+        dialog.error_label.isVisibleTo(dialog) and "not a model folder" in dialog.error_label.text()
+    )
+    dialog.reader_edit.setText("")
+    dialog.top_k_spin.setValue(3)
+    assert dialog.result_settings().top_k == 3
