@@ -1,0 +1,408 @@
+"""The document library: add, update, remove and search documents on disk.
+
+Layout of a library directory::
+
+    library.sqlite3   documents, pages, chunks (offsets, tags), FTS5 index: the truth
+    vectors.faiss     one vector per chunk id, derived from the database
+
+Consistency: every document is written to SQLite in one transaction, and the vector file is
+saved (atomically) only after the transactions it reflects have committed. On open the vector
+file is reconciled with the database by chunk id: vectors of deleted chunks are dropped and
+missing ones re-embedded, so a crash at any moment leaves a library that opens and is whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+
+from retrieval import RetrievalError
+from retrieval.chunking import Chunker, tokenizer_counter
+from retrieval.embedding import Embedder
+from retrieval.index import VectorIndex
+from retrieval.loaders import LoaderError, is_supported, load_document
+from retrieval.store import Store
+from retrieval.types import DocumentInfo, FileReport, Hit, SourceDocument
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+Tagger = Callable[[list[str]], list[dict]]
+
+DB_FILE = "library.sqlite3"
+INDEX_FILE = "vectors.faiss"
+MODES = ("hybrid", "dense", "lexical")
+# Reciprocal rank fusion constant from Cormack et al. (2009); large k flattens rank differences.
+RRF_K = 60
+
+
+class Cancelled(RetrievalError):
+    """Raised inside ``add`` when the cancel event is set; the current file is left unchanged."""
+
+
+class Library:
+    """A persistent, searchable collection of documents.
+
+    Args:
+        directory: where the library lives (created if missing).
+        embedder: makes the passage and question vectors.
+        tagger: optional; called with the chunk texts of each document at index time, returns
+            one dict of tags per chunk (stored with the chunk).
+        max_tokens: most word pieces per passage.
+        overlap_tokens: word pieces shared by consecutive passages.
+        save_interval: seconds between vector-file saves during a long ``add`` (it is always
+            saved when ``add``/``remove`` return; a crash in between is repaired on open).
+
+    Raises:
+        RetrievalError: the directory holds a damaged or newer library database.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        embedder: Embedder,
+        tagger: Tagger | None = None,
+        max_tokens: int = 200,
+        overlap_tokens: int = 40,
+        save_interval: float = 30.0,
+    ) -> None:
+        self.directory = Path(directory).expanduser()
+        if self.directory.exists() and not self.directory.is_dir():
+            raise RetrievalError(f"Library location {self.directory} is a file, not a folder.")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.embedder = embedder
+        self.tagger = tagger
+        self.max_tokens = max_tokens
+        self.overlap_tokens = overlap_tokens
+        self.save_interval = save_interval
+        self.store = Store(self.directory / DB_FILE)
+        self._index: VectorIndex | None = None
+        self._chunker: Chunker | None = None
+        self._dirty = False
+        self._last_save = time.monotonic()
+        self._reconcile()
+
+    # -- opening ---------------------------------------------------------------------------
+    @property
+    def index_path(self) -> Path:
+        """The vector file."""
+        return self.directory / INDEX_FILE
+
+    def _embedder_id(self) -> str:
+        return Path(self.embedder.model_name).name or self.embedder.model_name
+
+    def _reconcile(self) -> None:
+        """Make the vectors match the database exactly (see the module docstring)."""
+        sql_ids = self.store.chunk_ids()
+        stored_model = self.store.get_meta("embedder")
+        index = None
+        if self.index_path.exists():
+            try:
+                index = VectorIndex.load(self.index_path)
+            except RetrievalError as err:
+                log.warning("%s; rebuilding the vectors from the database", err)
+        if index is not None and stored_model not in (None, self._embedder_id()):
+            log.warning(
+                "library vectors were made by %s; re-embedding with %s",
+                stored_model,
+                self._embedder_id(),
+            )
+            index = None
+        if index is None and not sql_ids:
+            self.store.set_meta("embedder", self._embedder_id())
+            return
+        if index is None or index.dim != self.embedder.dim:
+            index = VectorIndex(self.embedder.dim)
+        vector_ids = index.ids()
+        orphans = vector_ids - sql_ids
+        missing = sql_ids - vector_ids
+        self._index = index
+        if orphans:
+            log.info("dropping %d vectors of deleted passages", len(orphans))
+            index.remove(orphans)
+        if missing:
+            log.info("embedding %d passages that have no vector", len(missing))
+            rows = self.store.chunk_texts(missing)
+            vectors = self._embed([text for _, text in rows])
+            index.add([cid for cid, _ in rows], vectors)
+        self.store.set_meta("embedder", self._embedder_id())
+        if orphans or missing:
+            self._save()
+
+    @property
+    def chunker(self) -> Chunker:
+        """Splits pages into passages sized in the embedder's word pieces."""
+        if self._chunker is None:
+            self._chunker = Chunker(
+                self.max_tokens, self.overlap_tokens, tokenizer_counter(self.embedder.tokenizer)
+            )
+        return self._chunker
+
+    # -- adding ----------------------------------------------------------------------------
+    def add(
+        self,
+        paths: Sequence[Path],
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[FileReport]:
+        """Add files and folders (recursively); re-index changed files, skip unchanged ones.
+
+        A bad file is skipped with a reason and never stops the batch. When ``cancel`` is set,
+        the file being indexed is left as it was and the remaining files are reported skipped.
+
+        Returns:
+            One report per file, status ``added``, ``updated``, ``unchanged`` or ``skipped``.
+        """
+        files = _expand(paths)
+        reports: list[FileReport] = []
+        try:
+            for done, path in enumerate(files):
+                if progress is not None:
+                    progress(done, len(files), str(path))
+                if cancel is not None and cancel.is_set():
+                    reports.extend(FileReport(str(p), "skipped", "cancelled") for p in files[done:])
+                    break
+                reports.append(self._add_file(path, cancel))
+                if time.monotonic() - self._last_save > self.save_interval:
+                    self._save()
+            else:
+                if progress is not None:
+                    progress(len(files), len(files), "")
+        finally:
+            self._save()
+        return reports
+
+    def _add_file(self, path: Path, cancel: threading.Event | None) -> FileReport:
+        key = _key(path)
+        try:
+            if not path.is_file():
+                load_document(path)  # raises LoaderError with the precise reason
+            data = path.read_bytes()
+        except LoaderError as err:
+            return FileReport(key, "skipped", err.reason)
+        except PermissionError:
+            return FileReport(key, "skipped", "not readable (permission denied)")
+        except OSError as err:
+            return FileReport(key, "skipped", f"could not be read ({err.strerror or err})")
+        digest = hashlib.sha256(data).hexdigest()
+        existing = self.store.find(key)
+        if existing is not None and existing.content_hash == digest:
+            return FileReport(key, "unchanged", pages=existing.pages, chunks=existing.chunks)
+        try:
+            doc = replace(load_document(path), path=key)
+            report = self.add_document(doc, digest, size=len(data), cancel=cancel)
+        except LoaderError as err:
+            return FileReport(key, "skipped", err.reason)
+        except Cancelled:
+            return FileReport(key, "skipped", "cancelled")
+        except Exception as err:  # an unexpected failure on one file must not stop the batch
+            log.exception("indexing %s failed", key)
+            return FileReport(key, "failed", f"{type(err).__name__}: {err}")
+        return report
+
+    def add_document(
+        self,
+        doc: SourceDocument,
+        content_hash: str | None = None,
+        size: int = 0,
+        cancel: threading.Event | None = None,
+    ) -> FileReport:
+        """Index an already loaded document under ``doc.path`` (replacing an older version).
+
+        Raises:
+            LoaderError: the document has no text to index.
+            Cancelled: ``cancel`` was set while embedding; nothing was changed.
+        """
+        if content_hash is None:
+            content_hash = hashlib.sha256(
+                "\f".join(p.text for p in doc.pages).encode("utf-8")
+            ).hexdigest()
+        chunks = self.chunker.chunk_document(doc)
+        if not chunks:
+            raise LoaderError("no extractable text", doc.path)
+        texts = [c.text for c in chunks]
+        tags = self._tag(texts)
+        vectors = self._embed(texts, cancel)
+        existed = self.store.find(doc.path) is not None
+        _, new_ids, old_ids = self.store.replace_document(doc, content_hash, size, chunks, tags)
+        # From here the database holds the new version; the vectors follow (and are repaired
+        # on open should the process die before the vector file is saved).
+        index = self._ensure_index(vectors.shape[1])
+        index.remove(old_ids)
+        index.add(new_ids, vectors)
+        self._dirty = True
+        return FileReport(
+            doc.path, "updated" if existed else "added", pages=len(doc.pages), chunks=len(chunks)
+        )
+
+    def _tag(self, texts: list[str]) -> list[dict]:
+        if self.tagger is None:
+            return [{} for _ in texts]
+        try:
+            tags = list(self.tagger(texts))
+            if len(tags) != len(texts):
+                raise ValueError(f"tagger returned {len(tags)} results for {len(texts)} texts")
+            return [dict(t or {}) for t in tags]
+        except Exception:  # tags are an extra; a tagger failure must not lose the document
+            log.warning("tagging failed; passages stored without tags", exc_info=True)
+            return [{} for _ in texts]
+
+    def _embed(self, texts: list[str], cancel: threading.Event | None = None) -> np.ndarray:
+        step = max(1, self.embedder.batch_size * 2)
+        parts = []
+        for i in range(0, len(texts), step):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("cancelled")
+            parts.append(self.embedder.encode(texts[i : i + step]))
+        if not parts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.concatenate(parts)
+
+    def _ensure_index(self, dim: int) -> VectorIndex:
+        if self._index is None:
+            self._index = VectorIndex(dim)
+        return self._index
+
+    def _save(self) -> None:
+        if self._dirty and self._index is not None:
+            self._index.save(self.index_path)
+            self._dirty = False
+        self._last_save = time.monotonic()
+
+    # -- removing and listing --------------------------------------------------------------
+    def remove(self, paths: Iterable[Path]) -> list[FileReport]:
+        """Remove documents (their rows and vectors) by file path or by folder.
+
+        Returns:
+            One report per document: ``removed``, or ``skipped`` "not in the library".
+        """
+        reports = []
+        try:
+            for path in paths:
+                key = _key(Path(path))
+                targets = [key] if self.store.find(key) else self.store.paths_under(key)
+                if not targets:
+                    reports.append(FileReport(key, "skipped", "not in the library"))
+                for target in targets:
+                    found = self.store.find(target)
+                    ids = self.store.delete_document(target)
+                    if self._index is not None:
+                        self._index.remove(ids)
+                        self._dirty = True
+                    reports.append(
+                        FileReport(
+                            target, "removed", pages=found.pages if found else 0, chunks=len(ids)
+                        )
+                    )
+        finally:
+            self._save()
+        return reports
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every document in the library, ordered by path."""
+        return self.store.documents()
+
+    def page_text(self, document: str, page: int | None) -> str:
+        """Full text of page ``page`` (1-based; ``None`` for page-less files) of ``document``.
+
+        Raises:
+            RetrievalError: no such document or page in the library.
+        """
+        text = self.store.page_text(document, page)
+        if text is None:
+            text = self.store.page_text(_key(Path(document)), page)
+        if text is None:
+            where = f"page {page} of " if page is not None else ""
+            raise RetrievalError(f"{where}{document} is not in the library")
+        return text
+
+    # -- searching -------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """The ``k`` passages that best match ``query``, best first.
+
+        Args:
+            query: a question or keywords.
+            k: how many passages.
+            mode: ``hybrid`` (dense + BM25 fused by reciprocal rank), ``dense`` or ``lexical``.
+
+        Returns:
+            Hits with the chunk (offsets, tags), a score (higher is better: the fused RRF score,
+            cosine similarity, or BM25) and the document path.
+        """
+        if mode not in MODES:
+            raise RetrievalError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
+        query = query.strip()
+        if not query or k <= 0:
+            return []
+        pool = max(k, 50)
+        if mode == "dense":
+            ranked = self._dense(query, k)
+        elif mode == "lexical":
+            ranked = self.store.lexical_search(query, k)
+        else:
+            ranked = fuse([self._dense(query, pool), self.store.lexical_search(query, pool)])[:k]
+        rows = self.store.chunks([cid for cid, _ in ranked])
+        return [Hit(rows[cid][0], score, rows[cid][1]) for cid, score in ranked if cid in rows]
+
+    def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
+        if self._index is None or len(self._index) == 0:
+            return []
+        return self._index.search(self.embedder.encode([query])[0], k)
+
+    def close(self) -> None:
+        """Save the vectors and close the database."""
+        self._save()
+        self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def fuse(
+    rankings: Sequence[Sequence[tuple[int, float]]], k: int = RRF_K
+) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: ``sum(1 / (k + rank))`` over the rankings, best first."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (cid, _) in enumerate(ranking, start=1):
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _key(path: Path) -> str:
+    """The identity of a file in the library: its absolute, resolved path."""
+    return str(Path(path).expanduser().resolve())
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    """Files to index: given files as they are, folders walked for supported, visible files."""
+    out: list[Path] = []
+    seen: set[str] = set()
+    for path in paths:
+        path = Path(path).expanduser()
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and is_supported(p)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        else:
+            found = [path]
+        for p in found:
+            if _key(p) not in seen:
+                seen.add(_key(p))
+                out.append(p)
+    return out

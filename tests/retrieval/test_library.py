@@ -1,0 +1,212 @@
+"""The library end to end with the real embedder: add/unchanged/updated/remove, reopening,
+bad input in a batch, cancel, tags, and crash safety."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from retrieval import RetrievalError
+from retrieval.library import Library, fuse
+from retrieval.store import Store
+
+
+def _statuses(reports) -> dict[str, str]:
+    return {Path(r.path).name: r.status for r in reports}
+
+
+def test_add_unchanged_updated_remove_and_reopen(
+    tmp_path: Path, small_docs: Path, embedder
+) -> None:
+    lib_dir = tmp_path / "lib"
+    calls: list[tuple[int, int, str]] = []
+    with Library(lib_dir, embedder) as lib:
+        reports = lib.add([small_docs], progress=lambda *a: calls.append(a))
+        assert _statuses(reports) == {
+            "volcano.txt": "added",
+            "bakery.md": "added",
+            "chess.txt": "added",
+        }
+        assert calls[0][:2] == (0, 3) and calls[-1] == (3, 3, "")
+        assert all(r.chunks >= 1 and r.pages == 1 for r in reports)
+        hit = lib.search("When did the mountain erupt?", k=1)[0]
+        assert hit.document.endswith("volcano.txt") and "1783" in hit.chunk.text
+    # Reopen: documents, vectors and search survive; an unchanged file is skipped by hash.
+    with Library(lib_dir, embedder) as lib:
+        assert sorted(Path(d.path).name for d in lib.documents()) == [
+            "bakery.md",
+            "chess.txt",
+            "volcano.txt",
+        ]
+        assert _statuses(lib.add([small_docs / "volcano.txt"])) == {"volcano.txt": "unchanged"}
+        (small_docs / "volcano.txt").write_text(
+            "Mount Arden is now quiet. Hikers climb it in May.\n"
+        )
+        assert _statuses(lib.add([small_docs / "volcano.txt"])) == {"volcano.txt": "updated"}
+        hit = lib.search("When do hikers climb the mountain?", k=1)[0]
+        assert "May" in hit.chunk.text
+        assert all("1783" not in h.chunk.text for h in lib.search("eruption 1783", k=5))
+        assert lib.page_text(hit.document, None)[hit.chunk.start : hit.chunk.end] == hit.chunk.text
+        removed = lib.remove([small_docs / "sub"])
+        assert _statuses(removed) == {"bakery.md": "removed", "chess.txt": "removed"}
+        assert _statuses(lib.remove([small_docs / "nothing.txt"])) == {"nothing.txt": "skipped"}
+        assert all(
+            h.document.endswith("volcano.txt") for h in lib.search("bakery bread chess", k=5)
+        )
+        with pytest.raises(RetrievalError):
+            lib.page_text(str(small_docs / "sub" / "bakery.md"), None)
+    with Library(lib_dir, embedder) as lib:
+        assert [Path(d.path).name for d in lib.documents()] == ["volcano.txt"]
+        assert len(lib._index) == lib.store.chunk_count()
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_batch_goes_on(
+    tmp_path: Path, bad_files: dict[str, Path], small_docs: Path, embedder
+) -> None:
+    with Library(tmp_path / "lib", embedder) as lib:
+        paths = [*bad_files.values(), small_docs / "volcano.txt"]
+        reports = {Path(r.path).name: r for r in lib.add(paths)}
+        assert reports["volcano.txt"].status == "added"
+        for kind, path in bad_files.items():
+            report = reports[path.name]
+            assert report.status == "skipped" and not report.ok
+            assert report.reason.startswith("corrupt PDF" if kind == "not a PDF" else kind)
+        assert [Path(d.path).name for d in lib.documents()] == ["volcano.txt"]
+        # A good file that turns bad keeps its indexed version.
+        (small_docs / "volcano.txt").write_bytes(b"")
+        assert lib.add([small_docs / "volcano.txt"])[0].reason == "empty file"
+        assert len(lib.documents()) == 1
+
+
+def test_folders_skip_hidden_and_unsupported_files(
+    tmp_path: Path, small_docs: Path, embedder
+) -> None:
+    (small_docs / "image.png").write_bytes(b"\x89PNG")
+    with Library(tmp_path / "lib", embedder) as lib:
+        names = sorted(_statuses(lib.add([small_docs])))
+    assert names == ["bakery.md", "chess.txt", "volcano.txt"]
+
+
+def test_cancel_leaves_the_rest_unindexed(tmp_path: Path, small_docs: Path, embedder) -> None:
+    cancel = threading.Event()
+
+    def progress(done: int, total: int, path: str) -> None:
+        if done == 1:
+            cancel.set()
+
+    with Library(tmp_path / "lib", embedder) as lib:
+        reports = lib.add([small_docs], progress=progress, cancel=cancel)
+        assert [r.status for r in reports] == ["added", "skipped", "skipped"]
+        assert {r.reason for r in reports[1:]} == {"cancelled"}
+        assert len(lib.documents()) == 1
+
+
+def test_tags_are_stored_per_chunk(tmp_path: Path, small_docs: Path, embedder) -> None:
+    def tagger(texts: list[str]) -> list[dict]:
+        return [{"sentiment": {"label": "neutral", "score": 0.5}, "chars": len(t)} for t in texts]
+
+    with Library(tmp_path / "lib", embedder, tagger=tagger) as lib:
+        lib.add([small_docs / "sub" / "chess.txt"])
+    with Library(tmp_path / "lib", embedder) as lib:
+        hit = lib.search("chess club", k=1)[0]
+        assert hit.chunk.tags == {
+            "sentiment": {"label": "neutral", "score": 0.5},
+            "chars": len(hit.chunk.text),
+        }
+
+
+def test_search_modes(tmp_path: Path, small_docs: Path, embedder) -> None:
+    with Library(tmp_path / "lib", embedder) as lib:
+        assert lib.search("anything") == []  # empty library
+        lib.add([small_docs])
+        for mode in ("hybrid", "dense", "lexical"):
+            hits = lib.search("sourdough rye bread", k=2, mode=mode)
+            assert hits[0].document.endswith("bakery.md"), mode
+            assert hits[0].score >= hits[-1].score
+        assert lib.search("   ") == []
+        with pytest.raises(RetrievalError, match="unknown search mode"):
+            lib.search("bread", mode="fuzzy")
+
+
+def test_fuse_rewards_agreement() -> None:
+    fused = fuse([[(1, 0.9), (2, 0.8), (3, 0.7)], [(2, 12.0)]])
+    assert [cid for cid, _ in fused] == [2, 1, 3]
+    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+
+
+def test_reopen_repairs_missing_damaged_and_orphan_vectors(
+    tmp_path: Path, small_docs: Path, embedder
+) -> None:
+    lib_dir = tmp_path / "lib"
+    with Library(lib_dir, embedder) as lib:
+        lib.add([small_docs])
+        chunk_ids = lib.store.chunk_ids()
+    # Vector file lost: rebuilt from the database.
+    (lib_dir / "vectors.faiss").unlink()
+    with Library(lib_dir, embedder) as lib:
+        assert lib._index.ids() == chunk_ids
+    # Vector file damaged: rebuilt too.
+    (lib_dir / "vectors.faiss").write_bytes(b"garbage" * 10)
+    with Library(lib_dir, embedder) as lib:
+        assert lib._index.ids() == chunk_ids
+    # A crash after the database committed a removal but before the vectors were saved.
+    store = Store(lib_dir / "library.sqlite3")
+    gone = set(store.delete_document(str((small_docs / "volcano.txt").resolve())))
+    store.close()
+    with Library(lib_dir, embedder) as lib:
+        assert lib._index.ids() == chunk_ids - gone
+        assert all(not h.document.endswith("volcano.txt") for h in lib.search("erupted", k=3))
+
+
+_CRASH = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from assistant.nlp.models import base_model_path
+    from retrieval.embedding import Embedder
+    from retrieval.library import Library
+
+    lib = Library(Path(sys.argv[1]), Embedder(base_model_path()), save_interval=1e9)
+
+    def progress(done, total, path):
+        if done == 2:  # two files committed, vectors never saved: die like a killed process
+            os._exit(3)
+
+    lib.add([Path(p) for p in sys.argv[2:]], progress=progress)
+    """
+)
+
+
+def test_a_process_killed_mid_ingest_leaves_a_library_that_opens(
+    tmp_path: Path, small_docs: Path, embedder
+) -> None:
+    lib_dir = tmp_path / "lib"
+    with Library(lib_dir, embedder) as lib:  # an existing library with one document
+        lib.add([small_docs / "sub" / "chess.txt"])
+    files = [small_docs / "volcano.txt", small_docs / "sub" / "bakery.md", small_docs / "extra.txt"]
+    shutil.copy(small_docs / "sub" / "chess.txt", small_docs / "extra.txt")
+    result = subprocess.run(
+        [sys.executable, "-c", _CRASH, str(lib_dir), *map(str, files)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 3, result.stderr
+    with Library(lib_dir, embedder) as lib:
+        names = sorted(Path(d.path).name for d in lib.documents())
+        assert names == ["bakery.md", "chess.txt", "volcano.txt"]
+        assert lib._index.ids() == lib.store.chunk_ids()
+        assert lib.search("sourdough starter", k=1)[0].document.endswith("bakery.md")
+        assert _statuses(lib.add(files)) == {
+            "volcano.txt": "unchanged",
+            "bakery.md": "unchanged",
+            "extra.txt": "added",
+        }
