@@ -50,6 +50,8 @@ def register(
                    help="max tokens, e.g. 64 topic=128 (default 128)")
     p.add_argument("--limit-train", type=int, default=None,
                    help="at most N (stratified) training examples per train file")
+    p.add_argument("--limit-dev", type=int, default=None,
+                   help="score at most N (stratified) examples of each dev set")
     p.add_argument("--max-steps", type=int, default=-1, help="stop after N optimizer steps")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=13)
@@ -73,6 +75,16 @@ def register(
     e.add_argument("--plot", type=Path, default=None, metavar="PNG",
                    help="write the confusion matrix as a picture (needs matplotlib)")
     e.set_defaults(handler=_evaluate)
+
+    s = evaluate.add_parser(
+        "tagging", help="time passage tagging on documents (indexing time it adds per page)"
+    )
+    s.add_argument("paths", nargs="+", type=Path, help="PDF / txt / md / html files")
+    s.add_argument("--model", default=None,
+                   help="tagger model directory (default: the bundled taggers)")
+    s.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    s.add_argument("--json", action="store_true", help="print the timings as JSON")
+    s.set_defaults(handler=_tagging_speed)
 
 
 def _parse_tasks(raw: str) -> list[str]:
@@ -135,6 +147,7 @@ def _train(args: argparse.Namespace) -> int:
         cfg = PlainLoopConfig(
             base=base, out=args.out, epochs=int(max(1, round(args.epochs))), lr=args.lr,
             batch_size=args.batch_size, max_length=default_len, limit_train=args.limit_train,
+            limit_dev=args.limit_dev,
             seed=args.seed, threads=args.threads, command=command,
             max_steps=args.max_steps if args.max_steps > 0 else None,
         )
@@ -157,7 +170,7 @@ def _train(args: argparse.Namespace) -> int:
     )
     train_sets, dev_sets = load_sets(
         tasks, train_pairs, dev_pairs, dev_fraction=args.dev_fraction,
-        limit_train=args.limit_train, seed=args.seed,
+        limit_train=args.limit_train, seed=args.seed, limit_dev=args.limit_dev,
     )
     summary = train_classifier(tasks, train_sets, dev_sets, cfg)
     for name, report in summary["dev"].items():
@@ -212,4 +225,51 @@ def _evaluate(args: argparse.Namespace) -> int:
         print("confusion matrix (rows gold, columns predicted):", report["labels"])
         for label, row in zip(report["labels"], report["confusion_matrix"]):
             print(f"  {label:<14} {row}")
+    return 0
+
+
+def _tagging_speed(args: argparse.Namespace) -> int:
+    """Chunk each document as the library does, then time the passage tagger on its chunks."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from assistant.config import Settings
+    from assistant.nlp.taggers import PassageTagger
+    from retrieval.chunking import Chunker, tokenizer_counter
+    from retrieval.loaders import load_document
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    settings = Settings(sentiment_model=args.model, bias_model=args.model, topic_model=args.model)
+    tagger = PassageTagger.from_settings(settings)
+    if tagger is None:
+        raise ConfigError("No tagger model is bundled; pass --model DIR.")
+    tagger.warm_up()
+    # The library sizes chunks in the embedder's word pieces; the taggers share that vocabulary.
+    tokenizer = AutoTokenizer.from_pretrained(tagger.taggers[0].model.path)
+    chunker = Chunker(count_tokens=tokenizer_counter(tokenizer))
+    rows = []
+    for path in args.paths:
+        doc = load_document(path)
+        texts = [c.text for c in chunker.chunk_document(doc)]
+        started = time.perf_counter()
+        tagger(texts)
+        seconds = time.perf_counter() - started
+        rows.append({"file": str(path), "pages": len(doc.pages), "chunks": len(texts),
+                     "seconds": round(seconds, 3),
+                     "seconds_per_page": round(seconds / max(1, len(doc.pages)), 4)})
+    pages = sum(r["pages"] for r in rows)
+    total = sum(r["seconds"] for r in rows)
+    summary = {"files": rows, "pages": pages, "chunks": sum(r["chunks"] for r in rows),
+               "seconds": round(total, 3), "seconds_per_page": round(total / max(1, pages), 4),
+               "threads": torch.get_num_threads(), "tasks": tagger.tasks}
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        for r in rows:
+            print(f"{r['file']}: {r['pages']} pages, {r['chunks']} chunks, {r['seconds']:.2f} s "
+                  f"({r['seconds_per_page'] * 1000:.0f} ms/page)")
+        print(f"total: {pages} pages, {summary['chunks']} chunks, {total:.2f} s, "
+              f"{summary['seconds_per_page'] * 1000:.0f} ms per page "
+              f"({summary['threads']} torch threads)")
     return 0

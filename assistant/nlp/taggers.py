@@ -41,6 +41,10 @@ MAX_WORDS = 5
 # A sentence ends at . ! ? (optionally followed by a closing quote/bracket) before whitespace and
 # a capital, digit or opening quote, or at a blank line / line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]?\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\s*[-•*])")
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s.])(?:Mr|Mrs|Ms|Dr|Prof|St|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Jr|Sr|No|Vol|Inc|Co|Corp|"
+    r"Ltd|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|[A-Z])\.$"
+)
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
 
 
@@ -50,7 +54,13 @@ def split_sentences(text: str, min_chars: int = 3) -> list[str]:
     Fragments shorter than ``min_chars`` non-space characters are dropped; a passage without a
     usable sentence yields itself (stripped), an empty passage nothing.
     """
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    parts: list[str] = []
+    for piece in _SENTENCE_END.split(text):
+        piece = piece.strip()
+        if parts and _ABBREVIATION.search(parts[-1]):  # "Mr. Smith": not a sentence end
+            parts[-1] = f"{parts[-1]} {piece}"
+        else:
+            parts.append(piece)
     parts = [p for p in parts if len(re.sub(r"\s", "", p)) >= min_chars]
     if not parts and text.strip():
         return [text.strip()]

@@ -46,6 +46,7 @@ class PlainLoopConfig:
     batch_size: int = 32
     max_length: int = 64
     limit_train: int | None = None
+    limit_dev: int | None = None
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     max_steps: int | None = None
@@ -123,6 +124,7 @@ def train_sst2(train_paths: Sequence[str | Path], dev_paths: Sequence[str | Path
     else:
         train, dev = stratified_split(train, 0.15, cfg.seed)
     train = subsample(train, cfg.limit_train, cfg.seed)
+    dev = subsample(dev, cfg.limit_dev, cfg.seed)
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     tokenizer = AutoTokenizer.from_pretrained(cfg.base)

@@ -104,11 +104,13 @@ def load_sets(
     dev_fraction: float = 0.15,
     limit_train: int | None = None,
     seed: int = 13,
+    limit_dev: int | None = None,
 ) -> tuple[list[DataSet], list[DataSet]]:
     """Read (task, path) pairs into train sets and dev sets.
 
     Each train file is split (stratified, ``seed``) into train and a dev set named after the file,
-    unless ``dev_fraction`` is 0; ``limit_train`` caps every train file after the split.
+    unless ``dev_fraction`` is 0; ``limit_train`` caps every train file after the split and
+    ``limit_dev`` every dev set (stratified subsets, for quick runs).
     """
     for task, _ in [*train, *dev]:
         if task not in tasks:
@@ -124,6 +126,9 @@ def load_sets(
         train_sets.append(DataSet(task, name, subsample(examples, limit_train, seed)))
     for task, path in dev:
         dev_sets.append(DataSet(task, Path(path).name, read_examples(path, task)))
+    if limit_dev:
+        dev_sets = [DataSet(s.task, s.name, subsample(s.examples, limit_dev, seed))
+                    for s in dev_sets]
     for task in tasks:
         if not any(s.task == task for s in train_sets):
             raise ConfigError(f"No training file for task '{task}'.")

@@ -1,0 +1,97 @@
+"""Tiny real fine-tunes (a few steps on real shared files), then `evaluate classifier` on them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from safetensors import safe_open
+
+from assistant.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_multitask(tmp_path_factory, data_dir: Path) -> Path:
+    """A sentiment+bias model trained for 4 steps through the CLI."""
+    out = tmp_path_factory.mktemp("clf") / "tiny"
+    code = main([
+        "train", "classifier", "--task", "sentiment,bias",
+        "--train", f"sentiment={data_dir / 'sentiment/financial-phrasebank-train.csv'}",
+        f"bias={data_dir / 'bias/babe-sg2-train.csv'}",
+        "--dev", f"sentiment={data_dir / 'sentiment/newsmtsc/devtest_mt.jsonl'}",
+        "--limit-train", "32", "--limit-dev", "24", "--max-steps", "4", "--batch-size", "8",
+        "--max-length", "48", "--threads", "2", "--out", str(out),
+    ])
+    assert code == 0
+    return out
+
+
+def test_training_saves_fp16_sharded_model_with_card(tiny_multitask: Path) -> None:
+    config = json.loads((tiny_multitask / "config.json").read_text())
+    assert config["answerspan_tasks"] == [
+        {"task": "sentiment", "labels": ["negative", "neutral", "positive"]},
+        {"task": "bias", "labels": ["not_biased", "biased"]},
+    ]
+    assert config["id2label"]["3"] == "bias:not_biased"
+    shards = sorted(tiny_multitask.glob("model-*.safetensors"))
+    assert len(shards) >= 2  # max_shard_size=15MB splits the ~45 MB fp16 model
+    with safe_open(str(shards[-1]), "pt") as f:
+        assert f.get_tensor(next(iter(f.keys()))).dtype.is_floating_point
+        assert str(f.get_tensor(next(iter(f.keys()))).dtype) == "torch.float16"
+    card = (tiny_multitask / "README.md").read_text()
+    for needle in ("| sentiment | negative, neutral, positive |", "answerspan train classifier",
+                   "devtest_mt.jsonl", "macro-F1", "How passages are tagged", "bias_lexicon"):
+        assert needle in card
+    summary = json.loads((tiny_multitask / "train_summary.json").read_text())
+    assert {r["n"] for r in summary["dev"].values()} == {24}
+    assert len(summary["dev"]) == 3  # two held-out splits + NewsMTSC devtest
+    assert isinstance(json.loads((tiny_multitask / "bias_lexicon.json").read_text()), dict)
+
+
+def test_evaluate_classifier_json_and_plot(tiny_multitask: Path, data_dir: Path, tmp_path: Path,
+                                           capsys) -> None:
+    png = tmp_path / "cm.png"
+    code = main(["evaluate", "classifier", "--task", "bias", "--model", str(tiny_multitask),
+                 "--data", str(data_dir / "bias/babe-sg1-minus-holdout.csv"), "--limit", "30",
+                 "--json", "--threads", "2"] + (["--plot", str(png)] if _has_matplotlib() else []))
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 30 and report["labels"] == ["not_biased", "biased"]
+    assert 0.0 <= report["macro_f1"] <= 1.0 and set(report["f1"]) == {"not_biased", "biased"}
+    assert sum(map(sum, report["confusion_matrix"])) == 30
+    if _has_matplotlib():
+        assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_unknown_task_for_model_is_a_clear_error(tiny_multitask: Path, data_dir: Path,
+                                                          capsys) -> None:
+    code = main(["evaluate", "classifier", "--task", "topic", "--model", str(tiny_multitask),
+                 "--data", str(data_dir / "topic/bbc-news-train.csv"), "--limit", "4"])
+    assert code == 2
+    assert "no 'topic' output" in capsys.readouterr().err
+
+
+def test_plain_loop_sst2(tmp_path: Path, data_dir: Path, capsys) -> None:
+    out = tmp_path / "sst2"
+    code = main(["train", "classifier", "--task", "sst2",
+                 "--train", str(data_dir / "sentiment/sst2/train.tsv"),
+                 "--dev", str(data_dir / "sentiment/sst2/dev.tsv"), "--limit-dev", "40",
+                 "--limit-train", "48", "--max-steps", "3", "--epochs", "1", "--batch-size", "16",
+                 "--max-length", "32", "--threads", "2", "--out", str(out)])
+    assert code == 0
+    assert "dev accuracy" in capsys.readouterr().out
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["n_train"] == 48 and summary["n_dev"] == 40
+    assert summary["config"]["steps"] == 3 and summary["history"][0]["epoch"] == 1
+    assert (out / "README.md").read_text().startswith("# Answerspan SST-2")
+    assert json.loads((out / "config.json").read_text())["id2label"] == {
+        "0": "negative", "1": "positive"}
+
+
+def _has_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
