@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from assistant.config import Settings
 from assistant.service import Assistant
@@ -71,19 +71,26 @@ class Job(QRunnable):
         self.cancel_event.set()
 
     def run(self) -> None:
+        """Run on the worker thread: skip if cancelled, else report the value or the error."""
         try:
             if self.cancel_event.is_set():
                 return
-            self.signals.started.emit()
+            self._emit(self.signals.started)
             try:
                 value = self.op(JobContext(self._manager, self))
-            except Exception as exc:
+            except Exception as exc:  # every failure is reported to the GUI
                 log.debug("job %r failed", self.label, exc_info=True)
-                self.signals.error.emit(exc)
+                self._emit(self.signals.error, exc)
             else:
-                self.signals.result.emit(value)
+                self._emit(self.signals.result, value)
         finally:
-            self.signals.finished.emit()
+            self._emit(self.signals.finished)
+
+    def _emit(self, signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the GUI side is gone (interpreter exit): nobody is listening
+            log.debug("job %r: result dropped, its receiver was deleted", self.label)
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,9 @@ class TaskManager(QObject):
         # SQLite connections belong to the thread that opened them: never let the worker expire.
         self.pool.setExpiryTimeout(-1)
         TaskManager.instances.add(self)
+        app = QCoreApplication.instance()
+        if app is not None:  # never leave the worker running into interpreter shutdown
+            app.aboutToQuit.connect(self.shutdown)
 
     # -- submitting ------------------------------------------------------------------------
     def run(
