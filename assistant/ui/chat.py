@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QMenu,
     QPushButton,
     QStackedWidget,
     QStyle,
@@ -318,6 +319,9 @@ class ChatWidget(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addLayout(row)
 
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.view)
         copy.setContext(Qt.ShortcutContext.WidgetShortcut)
         copy.activated.connect(self.copy_selected)
@@ -371,6 +375,15 @@ class ChatWidget(QWidget):
     def copy_all(self) -> None:
         """Copy the whole conversation as Markdown."""
         QApplication.clipboard().setText(self.model.to_markdown())
+
+    def _context_menu(self, pos) -> None:
+        index = self.view.indexAt(pos)
+        menu = QMenu(self)
+        if index.isValid() and index.data(ChatModel.EntryRole).role == "answer":
+            self.view.setCurrentIndex(index)
+            menu.addAction("Copy answer", self.copy_selected)
+        menu.addAction("Copy conversation as Markdown", self.copy_all)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         entry = current.data(ChatModel.EntryRole) if current.isValid() else None

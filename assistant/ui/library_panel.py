@@ -124,6 +124,22 @@ def _display_name(doc: DocumentInfo) -> str:
     return Path(doc.path).name or doc.title
 
 
+EMPTY_HINT = (
+    "<h3>Your library is empty</h3>"
+    "<p>Drag PDFs, text or news files — or whole folders — into this window, "
+    "or add them with the buttons below.</p>"
+    "<p>Then ask a question in the chat: Answerspan finds the exact words that answer "
+    "it and shows where they are.</p>"
+    "<p style='color:#666'>Everything stays on this computer.</p>"
+)
+FIRST_BATCH_HINT = (
+    "<h3>Adding your documents…</h3>"
+    "<p>Each file is read, split into passages and indexed on this computer. "
+    "They appear here as soon as the batch is done.</p>"
+    "<p>You can already type a question: it is answered right after indexing.</p>"
+)
+
+
 class LibraryPanel(QWidget):
     """Left pane of the window. Emits requests; the main window runs them on the worker."""
 
@@ -152,14 +168,7 @@ class LibraryPanel(QWidget):
         # Empty state: says what to do first.
         self.empty = QWidget()
         self.empty.setObjectName("EmptyState")
-        hint = QLabel(
-            "<h3>Your library is empty</h3>"
-            "<p>Drag PDFs, text or news files — or whole folders — into this window, "
-            "or add them with the buttons below.</p>"
-            "<p>Then ask a question in the chat: Answerspan finds the exact words that answer "
-            "it and shows where they are.</p>"
-            "<p style='color:#666'>Everything stays on this computer.</p>"
-        )
+        hint = self.empty_hint = QLabel(EMPTY_HINT)
         hint.setWordWrap(True)
         hint.setTextFormat(Qt.TextFormat.RichText)
         self.empty_add_files = QPushButton("Add files…")
@@ -280,6 +289,7 @@ class LibraryPanel(QWidget):
         self.progress_bar.setRange(0, 0)  # busy until the first progress report
         self.progress_box.show()
         self.cancel_button.setEnabled(True)
+        self.empty_hint.setText(FIRST_BATCH_HINT)
 
     def set_progress(self, done: int, total: int, message: str) -> None:
         """Update the batch progress (``message`` is usually the file being read)."""
@@ -298,6 +308,7 @@ class LibraryPanel(QWidget):
     def end_batch(self) -> None:
         """Hide the progress bar."""
         self.progress_box.hide()
+        self.empty_hint.setText(EMPTY_HINT)
 
     def show_reports(self, title: str, reports: Sequence[FileReport]) -> None:
         """List what happened to each file of the last batch."""

@@ -228,3 +228,44 @@ def test_layout_and_settings_are_remembered(qtbot, make_window, store, tmp_path)
     assert again.splitter.sizes() == sizes
     QTest.keyClick(again, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert again.chat.input.hasFocus() or QApplication.focusWidget() is again.chat.input
+
+
+def test_dropped_folder_is_indexed_and_watched(qtbot, make_window, docs_dir, tmp_path):
+    folder = tmp_path / "watched"
+    copy_files([docs_dir / NEWS], folder)
+    window = make_window()
+    window._watch_timer.setInterval(200)  # the app waits 2 s for a burst of changes to settle
+    wait_idle(qtbot, window)
+    drop(window, [folder])
+    wait_idle(qtbot, window)
+    assert [Path(p).name for p in window.library.all_paths()] == ["bbc-business_001.txt"]
+    assert str(folder) in window.watched_folders()
+    copy_files([docs_dir / "news/bbc-tech_100.txt"], folder)  # a new file appears in the folder
+    qtbot.waitUntil(lambda: len(window.library.all_paths()) == 2, timeout=60000)
+    wait_idle(qtbot, window)
+    assert window.library.results_label.text() == "Watched: 1 added, 1 unchanged"
+
+
+def test_python_m_assistant_opens_the_window_and_loads_models(tmp_path):
+    """`python -m assistant` (no arguments) opens the app; it quits once the models are loaded."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        ANSWERSPAN_SMOKE_SECONDS="150",
+        ANSWERSPAN_LIBRARY=str(tmp_path / "lib"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),  # QSettings: not the user's
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant"],
+        capture_output=True,
+        text=True,
+        timeout=200,
+        env=env,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "smoke: window shown, models: Ready" in out.stderr
