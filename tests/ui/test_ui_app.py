@@ -269,3 +269,17 @@ def test_python_m_assistant_opens_the_window_and_loads_models(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "smoke: window shown, models: Ready" in out.stderr
+
+
+def test_cancel_stops_a_batch_between_files(qtbot, make_window, docs_dir):
+    window = make_window()
+    wait_idle(qtbot, window)
+    news = sorted((docs_dir / "news").glob("*.txt"))
+    window.add_paths(news)
+    qtbot.waitUntil(lambda: window.library.progress_bar.value() >= 1, timeout=60000)
+    QTest.keyClick(window, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    assert window.library.progress_label.text() == "Cancelling…"
+    wait_idle(qtbot, window)
+    assert not window.library.progress_box.isVisible()
+    assert window.notification.history[-1][1].startswith("Indexing was cancelled")
+    assert 1 <= len(window.library.all_paths()) < len(news)
