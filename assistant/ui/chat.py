@@ -39,6 +39,7 @@ from assistant.types import Answer, AnswerResult
 Index = QModelIndex | QPersistentModelIndex
 
 NOT_FOUND = "Not found in your documents."
+THINKING = "Looking through your documents…"
 
 
 @dataclass(frozen=True)
@@ -335,13 +336,19 @@ class ChatWidget(QWidget):
         self.input.clear()
         self.question_submitted.emit(text)
 
-    def add_question(self, question: str) -> int:
+    def add_question(self, question: str, waiting: str = "") -> int:
         """Show the question and a pending placeholder; returns the placeholder's row."""
         self.stack.setCurrentWidget(self.view)
         self.model.add(ChatEntry("user", question))
-        row = self.model.add(ChatEntry("pending", "Looking through your documents…"))
+        row = self.model.add(ChatEntry("pending", waiting or THINKING))
         self.view.scrollToBottom()
         return row
+
+    def set_pending(self, row: int, text: str = THINKING) -> None:
+        """Update the placeholder at ``row`` (e.g. when its job starts running)."""
+        if self.model.entries()[row].role == "pending":
+            self.model.set_entry(row, ChatEntry("pending", text))
+            self.view.doItemsLayout()
 
     def set_result(self, row: int, result: AnswerResult) -> None:
         """Replace the placeholder at ``row`` by the answer and select it."""

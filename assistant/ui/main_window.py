@@ -547,19 +547,22 @@ class MainWindow(QMainWindow):
 
     def ask(self, question: str) -> None:
         """Ask on the worker (queued behind any indexing); the answer appears in the chat."""
-        row = self.chat.add_question(question)
+        waiting = "Waiting for indexing to finish…" if self._ingest_jobs else ""
+        row = self.chat.add_question(question, waiting)
 
         def failed(exc: BaseException) -> None:
             message = user_message(exc)
             self.chat.set_error(row, f"Could not answer: {message}")
             self.notify("error", f"Could not answer “{question}”: {message}")
 
-        self.tasks.run(
+        job = self.tasks.run(
             ops.ask(question, self.settings.top_k),
             success=lambda result: self._answered(row, result),
             failure=failed,
             label="Answering",
         )
+        if job is not None and waiting:
+            job.signals.started.connect(lambda: self.chat.set_pending(row))
 
     def _answered(self, row: int, result: AnswerResult) -> None:
         self.chat.set_result(row, result)
