@@ -325,13 +325,21 @@ class Library:
         return text
 
     # -- searching -------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
         """The ``k`` passages that best match ``query``, best first.
 
         Args:
             query: a question or keywords.
             k: how many passages.
             mode: ``hybrid`` (dense + BM25 fused by reciprocal rank), ``dense`` or ``lexical``.
+            query_vector: the query's embedding if already computed (benchmarks embed all
+                questions in one batch); by default the embedder encodes ``query``.
 
         Returns:
             Hits with the chunk (offsets, tags), a score (higher is better: the fused RRF score,
@@ -344,18 +352,23 @@ class Library:
             return []
         pool = max(k, 50)
         if mode == "dense":
-            ranked = self._dense(query, k)
+            ranked = self._dense(query, k, query_vector)
         elif mode == "lexical":
             ranked = self.store.lexical_search(query, k)
         else:
-            ranked = fuse([self._dense(query, pool), self.store.lexical_search(query, pool)])[:k]
+            dense = self._dense(query, pool, query_vector)
+            ranked = fuse([dense, self.store.lexical_search(query, pool)])[:k]
         rows = self.store.chunks([cid for cid, _ in ranked])
         return [Hit(rows[cid][0], score, rows[cid][1]) for cid, score in ranked if cid in rows]
 
-    def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
+    def _dense(
+        self, query: str, k: int, vector: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         if self._index is None or len(self._index) == 0:
             return []
-        return self._index.search(self.embedder.encode([query])[0], k)
+        if vector is None:
+            vector = self.embedder.encode([query])[0]
+        return self._index.search(vector, k)
 
     def close(self) -> None:
         """Save the vectors and close the database."""
