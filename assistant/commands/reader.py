@@ -43,7 +43,10 @@ def register(
                    help="stop training (and still save) after this many minutes")
     p.add_argument("--checkpoint-dir", default=None, metavar="DIR",
                    help="save Trainer checkpoints here (default: none)")
+    p.add_argument("--save-steps", type=int, default=500, help="checkpoint every N steps")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 mixed precision (GPU, or CPUs with AVX512-BF16/AMX)")
     p.set_defaults(handler=_train)
 
     e = evaluate.add_parser("reader", help="SQuAD EM/F1 of a reader (v1.1 or v2.0 file)")
@@ -89,7 +92,9 @@ def _train(args: argparse.Namespace) -> int:
         max_steps=args.max_steps,
         max_minutes=args.max_minutes,
         checkpoint_dir=args.checkpoint_dir,
+        save_steps=args.save_steps,
         seed=args.seed,
+        bf16=args.bf16,
         command="answerspan " + shlex.join(sys.argv[1:]),
     )
     summary = train_reader(config)

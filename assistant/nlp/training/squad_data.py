@@ -4,8 +4,8 @@ Formats (chosen by file name):
 - SQuAD JSON (``.json`` or ``.json.gz``): v1.1 and v2.0 layout, also COVID-QA, PolicyQA, FriendsQA.
   Answers with leading/trailing whitespace (about 3% in COVID-QA) are stripped and their start
   moved, so ``context[start:start + len(text)] == text`` always holds.
-- QED (``.jsonlines``): Natural Questions questions over a Wikipedia paragraph; the answer is the
-  annotation's ``paragraph_reference`` span (falls back to the original NQ answers).
+- QED (``.jsonlines``): Natural Questions questions over a Wikipedia paragraph; the answer is
+  ``answer_spans`` (train files) or the annotation's ``paragraph_reference`` (dev file).
 - SubjQA (``.csv``): the gold span is ``review[start:end]`` from ``human_ans_indices`` (the
   stored answer text is not always exact); every review ends with the marker ``ANSWERNOTFOUND``,
   which we cut off, and rows whose answer is that marker become unanswerable examples.
@@ -161,14 +161,7 @@ def _read_qed(path: Path) -> Iterable[QAExample]:
                 continue
             row = json.loads(line)
             context = row["paragraph_text"]
-            spans = [
-                (a["paragraph_reference"]["start"], a["paragraph_reference"]["end"])
-                for a in (row.get("annotation") or {}).get("answer", [])
-                if "paragraph_reference" in a
-            ]
-            if not spans:
-                spans = [(a["start"], a["end"]) for group in row.get("original_nq_answers", [])
-                         for a in group]
+            spans = _qed_spans(row)
             texts, starts = [], []
             for s, e in spans:
                 cleaned = _clean_answer(context, context[s:e], s)
@@ -185,6 +178,23 @@ def _read_qed(path: Path) -> Iterable[QAExample]:
                 answer_starts=tuple(starts),
                 title=str(row.get("title_text", "")),
             )
+
+
+def _qed_spans(row: dict) -> list[tuple[int, int]]:
+    """Answer spans of a QED row: the train files have ``answer_spans``, the dev file keeps
+    them in ``annotation.answer[].paragraph_reference`` (and in ``original_nq_answers``)."""
+    if row.get("answer_spans"):
+        return [(int(s), int(e)) for s, e in row["answer_spans"]]
+    annotation = row.get("annotation")
+    if isinstance(annotation, dict):
+        spans = [
+            (a["paragraph_reference"]["start"], a["paragraph_reference"]["end"])
+            for a in annotation.get("answer", [])
+            if "paragraph_reference" in a
+        ]
+        if spans:
+            return spans
+    return [(a["start"], a["end"]) for group in row.get("original_nq_answers", []) for a in group]
 
 
 def _read_subjqa(path: Path) -> Iterable[QAExample]:

@@ -49,6 +49,7 @@ class ReaderTrainConfig:
     checkpoint_dir: str | None = None
     save_steps: int = 500
     seed: int = 42
+    bf16: bool = False
     command: str = ""
 
     def __post_init__(self) -> None:
@@ -91,6 +92,9 @@ def _time_budget_callback(max_minutes: float):
             self.started = time.monotonic()
             self.stopped_early_at: int | None = None
 
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.started = time.monotonic()
+
         def on_step_end(self, args, state, control, **kwargs):
             if time.monotonic() - self.started > max_minutes * 60:
                 control.should_training_stop = True
@@ -98,6 +102,45 @@ def _time_budget_callback(max_minutes: float):
             return control
 
     return TimeBudget()
+
+
+def time_schedule(budget_s: float, warmup: float, clock=time.monotonic):
+    """An LR factor that warms up over the first ``warmup`` of the time budget, then decays
+    linearly to 0 when the budget is spent.
+
+    On a shared CPU the step rate is unknown in advance; scheduling by elapsed time (not by
+    planned steps) lets a time-limited run still end with a fully decayed learning rate.
+    """
+    started = clock()
+
+    def factor(_step: int) -> float:
+        frac = (clock() - started) / budget_s
+        if frac < warmup:
+            return max(frac / warmup, 1e-3)
+        return max(0.0, (1.0 - frac) / (1.0 - warmup))
+
+    return factor
+
+
+def _trainer_class(budget_s: float | None, warmup: float):
+    from torch.optim.lr_scheduler import LambdaLR
+    from transformers import Trainer
+
+    if not budget_s:
+        return Trainer
+
+    class TimeBudgetTrainer(Trainer):
+        """Trainer whose learning-rate schedule runs on the clock (see ``time_schedule``)."""
+
+        def create_scheduler(self, num_training_steps, optimizer=None):
+            if self.lr_scheduler is None:
+                self.lr_scheduler = LambdaLR(
+                    optimizer or self.optimizer, time_schedule(budget_s, warmup)
+                )
+                self._created_lr_scheduler = True
+            return self.lr_scheduler
+
+    return TimeBudgetTrainer
 
 
 def load_training_examples(
@@ -134,7 +177,6 @@ def train_reader(config: ReaderTrainConfig) -> dict:
         AutoModelForQuestionAnswering,
         AutoTokenizer,
         DataCollatorWithPadding,
-        Trainer,
         TrainingArguments,
     )
 
@@ -171,7 +213,10 @@ def train_reader(config: ReaderTrainConfig) -> dict:
         report_to="none",
         seed=config.seed,
         train_sampling_strategy="group_by_length",  # less padding: much faster on CPU
-        fp16=torch.cuda.is_available(),
+        # fp16 autocast on GPU; on CPU, bf16 autocast where asked (AVX512-BF16/AMX CPUs gain).
+        fp16=torch.cuda.is_available() and not config.bf16,
+        bf16=config.bf16,
+        use_cpu=not torch.cuda.is_available() and not torch.backends.mps.is_available(),
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
@@ -180,7 +225,9 @@ def train_reader(config: ReaderTrainConfig) -> dict:
     if config.max_minutes:
         budget = _time_budget_callback(config.max_minutes)
         callbacks.append(budget)
-    trainer = Trainer(
+    trainer_cls = _trainer_class(config.max_minutes * 60 if config.max_minutes else None,
+                                 config.warmup)
+    trainer = trainer_cls(
         model=model,
         args=args,
         train_dataset=_QADataset(features),

@@ -1,0 +1,165 @@
+"""The reader: span-to-page mapping (no model), and the bundled reader on real SQuAD text (slow)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.nlp.reader import Reader, Span
+from assistant.nlp.training.squad_data import QAExample, load_examples
+from assistant.service import _answer
+from retrieval.types import Chunk, Hit
+
+
+def test_span_in_chunk_maps_to_page_offsets() -> None:
+    """Assistant._answer turns chunk offsets into page offsets: page_text[start:end] == text."""
+    page_text = ("Preface.\n" * 20) + "The committee met in Geneva on 4 May 1998 to vote."
+    chunk_start = page_text.index("The committee")
+    chunk = Chunk(doc_id=1, page=7, start=chunk_start - 9, end=len(page_text),
+                  text=page_text[chunk_start - 9:], page_index=6,
+                  tags={"sentiment": {"label": "neutral", "score": 0.9}})
+    other = Chunk(doc_id=2, page=None, start=0, end=5, text="Hello")
+    hits = [Hit(other, 0.5, "b.txt"), Hit(chunk, 0.9, "/docs/a.pdf")]
+    in_chunk = chunk.text.index("Geneva")
+    answer = _answer(Span(hit_index=1, start=in_chunk, end=in_chunk + 6, score=0.8), hits)
+    assert answer.text == "Geneva" and answer.page == 7 and answer.document == "/docs/a.pdf"
+    assert page_text[answer.start : answer.end] == "Geneva"
+    assert answer.context[answer.start - answer.context_start :][:6] == "Geneva"
+    assert answer.tags["sentiment"]["label"] == "neutral"
+
+
+# -- the bundled reader (slow) ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def model_dir() -> str:
+    from assistant.nlp.models import bundled_model_dir
+
+    found = bundled_model_dir("reader")
+    if found is None:
+        pytest.fail("the bundled reader is missing from resources/models/reader")
+    return str(found)
+
+
+@pytest.fixture(scope="module")
+def reader(model_dir: str) -> Reader:
+    r = Reader(model_dir)
+    r.warm_up()
+    return r
+
+
+@pytest.fixture(scope="module")
+def dev(data_dir: Path) -> list[QAExample]:
+    return load_examples(data_dir / "qa" / "squad-v1.1-dev.json.gz", limit=120)
+
+
+def _hits(contexts: list[str]) -> list[Hit]:
+    return [Hit(Chunk(i, i + 1, 0, len(c), c), 1.0, f"doc{i}.txt") for i, c in enumerate(contexts)]
+
+
+@pytest.mark.slow
+def test_model_dir_is_fp16_with_card_and_threshold(model_dir: str) -> None:
+    from safetensors import safe_open
+
+    path = Path(model_dir)
+    shards = sorted(path.glob("*.safetensors"))
+    assert shards
+    dtypes = set()
+    for shard in shards:
+        with safe_open(str(shard), "pt") as fh:
+            dtypes |= {str(fh.get_tensor(k).dtype) for k in fh.keys()}  # noqa: SIM118
+    assert dtypes == {"torch.float16"}
+    assert sum(s.stat().st_size for s in shards) < 60_000_000
+    settings = json.loads((path / "answerspan.json").read_text())
+    assert isinstance(settings["no_answer_threshold"], float | int)
+    card = (path / "README.md").read_text()
+    assert "answerspan train reader" in card and "Hardware" in card
+
+
+@pytest.mark.slow
+def test_reads_the_right_passage_among_five(reader: Reader, dev: list[QAExample]) -> None:
+    contexts = list(dict.fromkeys(e.context for e in dev))[:5]
+    question = "Which NFL team represented the AFC at Super Bowl 50?"
+    assert "Denver Broncos" in contexts[0]
+    order = [contexts[3], contexts[1], contexts[0], contexts[4], contexts[2]]
+    out = reader.read(question, _hits(order), top_n=3)
+    best = out.answers[0]
+    assert best.hit_index == 2
+    assert "Denver Broncos" in order[2][best.start : best.end]
+    assert 0 < best.score <= 1 and len(out.answers) <= 3
+    assert [a.score for a in out.answers] == sorted((a.score for a in out.answers), reverse=True)
+
+
+@pytest.mark.slow
+def test_batched_pairs_equal_one_by_one(reader: Reader, dev: list[QAExample]) -> None:
+    """All windows in one padded batch give the same spans and scores as separate calls."""
+    picked = dev[::24][:5]
+    together = reader.predict_pairs([e.question for e in picked], [e.context for e in picked])
+    for e, got in zip(picked, together, strict=True):
+        alone = reader.predict_pairs([e.question], [e.context])[0]
+        assert (got.start, got.end) == (alone.start, alone.end)
+        assert got.score == pytest.approx(alone.score, abs=1e-3)
+        assert e.context[got.start : got.end] == got.text
+
+
+@pytest.mark.slow
+def test_answer_in_a_later_window_of_a_long_passage(model_dir: str, dev: list[QAExample]) -> None:
+    """A passage far longer than one window: the answer sits in its last window."""
+    paragraphs = list(dict.fromkeys(e.context for e in dev))
+    target = next(e for e in dev if e.question.startswith("Which NFL team represented the AFC"))
+    filler = "\n\n".join(p for p in paragraphs[1:6])
+    long_text = filler + "\n\n" + target.context
+    reader = Reader(model_dir, max_length=128, stride=32)
+    out = reader.read(target.question, _hits([long_text]), top_n=1)
+    best = out.answers[0]
+    assert best.start > len(filler)
+    assert "Denver Broncos" in long_text[best.start : best.end]
+
+
+@pytest.mark.slow
+def test_abstains_by_threshold(model_dir: str, dev: list[QAExample]) -> None:
+    hits = _hits([dev[0].context])
+    never = Reader(model_dir, no_answer_threshold=1e9).read(dev[0].question, hits)
+    always = Reader(model_dir, no_answer_threshold=-1e9).read(dev[0].question, hits)
+    assert not never.no_answer and always.no_answer
+    assert never.no_answer_score == pytest.approx(always.no_answer_score, abs=1e-4)
+    assert always.answers  # abstaining still reports the best guesses
+    assert Reader(model_dir).read("anything?", []).no_answer
+
+
+@pytest.mark.slow
+def test_unanswerable_question_scores_higher_than_answerable(reader: Reader, dev) -> None:
+    """The no-answer score ranks an off-topic question above the question the passage answers."""
+    hits = _hits([dev[0].context])
+    answerable = reader.read(dev[0].question, hits)
+    off_topic = reader.read("What is the boiling point of liquid nitrogen in kelvin?", hits)
+    assert off_topic.no_answer_score > answerable.no_answer_score
+    assert not answerable.no_answer
+
+
+@pytest.mark.slow
+def test_evaluate_cli_json_and_calibration(model_dir: str, data_dir: Path, tmp_path: Path,
+                                           capsys) -> None:
+    from assistant.cli import main
+
+    v2 = str(data_dir / "qa" / "squad-v2.0-dev.json.gz")
+    copy = tmp_path / "reader"
+    shutil.copytree(model_dir, copy)
+    assert main(["evaluate", "reader", "--squad", v2, "--model", str(copy), "--limit", "40",
+                 "--calibrate", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["questions"] == 40
+    assert {"em", "f1", "seconds", "has_ans_f1", "no_ans_f1", "best_threshold"} <= set(result)
+    assert result["best_f1"] >= result["f1"] - 1e-6
+    settings = json.loads((copy / "answerspan.json").read_text())
+    assert settings["no_answer_threshold"] == pytest.approx(result["best_threshold"])
+    assert settings["calibrated_on"]["questions"] == 40
+    # A v1.1 file has no unanswerable questions: no breakdown and no calibration written.
+    v1 = str(data_dir / "qa" / "squad-v1.1-dev.json.gz")
+    assert main(["evaluate", "reader", "--squad", v1, "--model", str(copy), "--limit", "20",
+                 "--calibrate", "--json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert "has_ans_f1" not in plain and plain["questions"] == 20 and 0 <= plain["f1"] <= 100
+    assert json.loads((copy / "answerspan.json").read_text()) == settings

@@ -1,0 +1,67 @@
+"""End to end: index a real PDF from ../shared/docs, ask, get the answer with page and offsets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.service import Assistant
+
+pytest.importorskip("retrieval.library", reason="the retrieval library is not written yet")
+
+QUESTION = "Who attacked the NFL for its lack of black coaches?"
+
+
+@pytest.fixture(scope="module")
+def library_dir(tmp_path_factory, docs_dir: Path) -> Path:
+    """A library holding the BABE annotation manual (4-page PDF) and two news articles."""
+    directory = tmp_path_factory.mktemp("library")
+    assistant = Assistant(Settings(library_dir=directory, tag_passages=False))
+    try:
+        reports = assistant.ingest([
+            docs_dir / "pdf" / "annotation_guidelines_BABE.pdf",
+            docs_dir / "news" / "bbc-sport_001.txt",
+            docs_dir / "news" / "bbc-business_001.txt",
+        ])
+        assert all(r.ok for r in reports), reports
+    finally:
+        assistant.close()
+    return directory
+
+
+@pytest.mark.slow
+def test_ask_finds_the_span_on_its_page(library_dir: Path) -> None:
+    assistant = Assistant(Settings(library_dir=library_dir, tag_passages=False))
+    try:
+        result = assistant.ask(QUESTION)
+        assert not result.no_answer and result.answers
+        best = result.answers[0]
+        assert best.document.endswith("annotation_guidelines_BABE.pdf")
+        assert best.page == 3
+        assert "Jemele Hill" in best.text
+        page_text = assistant.page_text(best.document, best.page)
+        assert page_text[best.start : best.end] == best.text
+        assert best.context[best.start - best.context_start :].startswith(best.text)
+        assert result.passages and result.seconds > 0
+    finally:
+        assistant.close()
+
+
+@pytest.mark.slow
+def test_ask_cli_json(library_dir: Path, capsys) -> None:
+    from assistant.cli import main
+
+    assert main(["ask", "--library", str(library_dir), "-k", "4", "--json", QUESTION]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["question"] == QUESTION and doc["no_answer"] is False
+    top = doc["answers"][0]
+    assert {"text", "document", "page", "start", "end", "score", "context", "sentiment", "bias",
+            "topic"} <= set(top)
+    assert top["page"] == 3 and "Jemele Hill" in top["text"]
+    assert top["sentiment"] is None  # indexed without taggers
+    assert 1 <= len(doc["passages"]) <= 4
+    assert main(["ask", "--library", str(library_dir), QUESTION]) == 0
+    assert "[[" in capsys.readouterr().out
