@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self,
         settings: Settings | None = None,
         store: QSettings | None = None,
-        assistant_factory: Callable[[Settings], Assistant] = Assistant,
+        assistant_factory: Callable[[Settings], Assistant] = ops.make_assistant,
         warm_up: bool = True,
     ) -> None:
         super().__init__()

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.config import Settings
+from assistant.service import Assistant
 from assistant.types import AnswerResult
 from assistant.ui.tasks import JobContext
 from retrieval.types import DocumentInfo, FileReport
@@ -29,6 +31,14 @@ class PageText:
     document: str
     page: int | None
     text: str
+
+
+def make_assistant(settings: Settings) -> Assistant:
+    """The worker's assistant; first imports the model stack without blocking the GUI thread."""
+    from assistant.ui.preload import preload_model_stack
+
+    preload_model_stack()
+    return Assistant(settings)
 
 
 def list_documents(ctx: JobContext) -> tuple[DocumentInfo, ...]:
