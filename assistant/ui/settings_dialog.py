@@ -64,7 +64,7 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(580)
         self._settings = settings
 
         self.library_edit = QLineEdit(str(settings.library_dir))
@@ -91,7 +91,7 @@ class SettingsDialog(QDialog):
         reader_row.addWidget(self.reader_edit, 1)
         reader_row.addWidget(browse_reader)
 
-        self.tag_check = QCheckBox("Tag passages with sentiment, bias and topic when indexing")
+        self.tag_check = QCheckBox("Tag passages with sentiment, bias and topic")
         self.tag_check.setChecked(settings.tag_passages)
 
         form = QFormLayout()
@@ -99,6 +99,13 @@ class SettingsDialog(QDialog):
         form.addRow("Passages per question:", self.top_k_spin)
         form.addRow("Reader model:", reader_row)
         form.addRow("", self.tag_check)
+        note = QLabel(
+            "A new library location opens the library there (or starts an empty one). "
+            "Tagging applies to documents indexed from now on."
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #6a737d;")
+        form.addRow("", note)
 
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #b00020;")
