@@ -10,11 +10,11 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox
 from ui_helpers import copy_files, screenshot, settle, wait_idle
 
 from assistant.ui.chat import NOT_FOUND
-from assistant.ui.sources import HAVE_QTPDF, HIGHLIGHT, highlighted_runs
+from assistant.ui.sources import HAVE_QTPDF, HIGHLIGHT, chip_texts, highlighted_runs
 
 pytestmark = pytest.mark.slow
 
@@ -74,6 +74,14 @@ class GapMeter:
         self.timer.stop()
 
 
+def tagger_bundled() -> bool:
+    """True when a sentiment/bias/topic model is bundled (then passages carry tags)."""
+    from assistant.config import Settings
+    from assistant.nlp.taggers import PassageTagger
+
+    return PassageTagger.from_settings(Settings()) is not None
+
+
 def no_dialogs() -> bool:
     """True when no dialog or message box is open."""
     return not [
@@ -84,7 +92,7 @@ def no_dialogs() -> bool:
 
 
 def test_drop_index_ask_and_see_the_answer_on_its_page(qtbot, make_window, docs_dir, tmp_path):
-    window = make_window(warm_up=True)
+    window = make_window(warm_up=True, tag_passages=True)
     screenshot(window, "01-empty-library")
     assert window.library.stack.currentWidget() is window.library.empty
 
@@ -117,6 +125,9 @@ def test_drop_index_ask_and_see_the_answer_on_its_page(qtbot, make_window, docs_
     card = window.sources.answer_cards()[0]
     assert card.highlighted() == [best.text]
     assert card.place_label.text() == "annotation_guidelines_BABE.pdf, page 2"
+    if tagger_bundled():  # each tag of the passage is shown as a chip
+        chips = [c for c in card.findChildren(QLabel) if c.objectName().startswith("chip_")]
+        assert chip_texts(best.tags) and len(chips) == len(chip_texts(best.tags))
     settle(qtbot, 300)
     screenshot(window, "03-answer-with-highlighted-source")
 
