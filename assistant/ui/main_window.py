@@ -366,6 +366,11 @@ class MainWindow(QMainWindow):
     def _set_models_state(self, state: str, text: str) -> None:
         self.models_state = state
         self.models_label.setText(text)
+        if state == "ready" and not self.library.all_paths() and not self._ingest_jobs:
+            self.statusBar().showMessage(
+                "Tip: drop documents anywhere in this window (or press Ctrl+O), then ask in the "
+                "chat (Ctrl+L)."
+            )
         if state in ("ready", "failed"):
             self.models_ready.emit(state == "ready", text)
 
