@@ -366,11 +366,6 @@ class MainWindow(QMainWindow):
     def _set_models_state(self, state: str, text: str) -> None:
         self.models_state = state
         self.models_label.setText(text)
-        if state == "ready" and not self.library.all_paths() and not self._ingest_jobs:
-            self.statusBar().showMessage(
-                "Tip: drop documents anywhere in this window (or press Ctrl+O), then ask in the "
-                "chat (Ctrl+L)."
-            )
         if state in ("ready", "failed"):
             self.models_ready.emit(state == "ready", text)
 
@@ -387,8 +382,15 @@ class MainWindow(QMainWindow):
         self.notify("error", f"{failure.label} failed: {user_message(failure.error)}")
 
     def _busy_changed(self, busy: bool) -> None:
-        if not busy:
-            self.statusBar().clearMessage()
+        if busy:
+            return
+        if self.models_state == "ready" and not self.library.all_paths():
+            self.statusBar().showMessage(
+                "Tip: drop documents anywhere in this window (or press Ctrl+O), then ask in the "
+                "chat (Ctrl+L)."
+            )
+        elif self.statusBar().currentMessage().endswith("…"):
+            self.statusBar().clearMessage()  # "Adding 3 items…" is over
 
     # -- adding documents ------------------------------------------------------------------
     def add_files_dialog(self) -> None:
