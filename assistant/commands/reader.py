@@ -95,7 +95,7 @@ def _train(args: argparse.Namespace) -> int:
         save_steps=args.save_steps,
         seed=args.seed,
         bf16=args.bf16,
-        command="answerspan " + shlex.join(sys.argv[1:]),
+        command=_command_line(args),
     )
     summary = train_reader(config)
     dev = summary.get("dev")
@@ -105,6 +105,21 @@ def _train(args: argparse.Namespace) -> int:
         print(f"dev {dev['file']}: EM {dev['em']:.2f} F1 {dev['f1']:.2f} "
               f"({dev['questions']} questions)")
     return 0
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """The command as typed when run from a shell; else (called in-process) the equivalent one."""
+    argv = sys.argv[1:]
+    if "train" in argv and "reader" in argv:
+        return "answerspan " + shlex.join(argv)
+    parts = ["answerspan", "train", "reader", "--train", *args.train, "--out", args.out]
+    skip = {"train", "out", "handler", "command", "what", "verbose"}
+    for key, value in sorted(vars(args).items()):
+        if key in skip or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        parts += [flag] if value is True else [flag, str(value)]
+    return shlex.join(parts)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

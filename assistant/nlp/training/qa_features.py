@@ -38,11 +38,12 @@ class Window:
     offsets: list[tuple[int, int] | None]
 
 
-def _clip_question(tokenizer, question: str) -> str:
+def _clip_question(tokenizer, question: str) -> tuple[str, int]:
+    """The question cut to ``MAX_QUESTION_TOKENS`` word pieces, and its length in pieces."""
     ids = tokenizer(question, add_special_tokens=False)["input_ids"]
     if len(ids) <= MAX_QUESTION_TOKENS:
-        return question
-    return tokenizer.decode(ids[:MAX_QUESTION_TOKENS])
+        return question, len(ids)
+    return tokenizer.decode(ids[:MAX_QUESTION_TOKENS]), MAX_QUESTION_TOKENS
 
 
 def encode_windows(
@@ -65,7 +66,13 @@ def encode_windows(
         raise ValueError("questions and contexts must have the same length")
     if not questions:
         return []
-    questions = [_clip_question(tokenizer, q.strip() or "?") for q in questions]
+    clipped = [_clip_question(tokenizer, q.strip() or "?") for q in questions]
+    questions = [q for q, _ in clipped]
+    # The tokenizer refuses a stride that is not smaller than the context room of a window.
+    room = max_length - max(n for _, n in clipped) - 3
+    if room < 8:
+        raise ValueError(f"max_length {max_length} leaves no room for the context")
+    stride = min(stride, room // 2)
     enc = tokenizer(
         list(questions),
         list(contexts),

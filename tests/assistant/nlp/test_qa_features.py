@@ -117,3 +117,12 @@ def test_overlong_question_is_clipped_not_rejected(tokenizer) -> None:
     question = "why " * 300
     windows = encode_windows(tokenizer, [question], ["A short context."], 128, 32)
     assert windows and any(o is not None for o in windows[0].offsets)
+
+
+def test_stride_is_reduced_when_a_long_question_leaves_little_room(tokenizer) -> None:
+    question = " ".join(["which"] * 60) + "?"
+    context = " ".join(f"word{i}" for i in range(300))
+    windows = encode_windows(tokenizer, [question], [context], max_length=128, stride=96)
+    assert len(windows) > 2
+    covered = [o for w in windows for o in w.offsets if o is not None]
+    assert max(e for _, e in covered) == len(context)
