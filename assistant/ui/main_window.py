@@ -710,7 +710,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
-        self.statusBar().showMessage("Closing…")
+        # Gone from the screen at once; a running step (e.g. loading a model) may need a moment.
+        self.hide()
         self.shutdown()
         event.accept()
 
