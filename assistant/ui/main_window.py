@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self._warm_up = warm_up
         self._started = False
         self.background_started = False  # set once the start-up jobs are queued
+        self._sizes_before_page: list[int] | None = None
         self._ingest_jobs: list = []
         self.models_state = "not loaded"
 
@@ -330,6 +331,7 @@ class MainWindow(QMainWindow):
         self.chat.question_submitted.connect(self.ask)
         self.chat.answer_selected.connect(self.sources.show_result)
         self.sources.text_needed.connect(self._fetch_page_text)
+        self.sources.page_view_toggled.connect(self._page_view_toggled)
 
     # -- start-up --------------------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -581,6 +583,19 @@ class MainWindow(QMainWindow):
         self.chat.clear()
         self.sources.show_result(None)
 
+    def _page_view_toggled(self, shown: bool) -> None:
+        """A page is hard to read in a third of the window: widen the sources pane meanwhile."""
+        if shown:
+            self._sizes_before_page = self.splitter.sizes()
+            lib, chat, src = self._sizes_before_page
+            total = lib + chat + src
+            wide = max(src, int(total * 0.55))
+            narrow_chat = max(self.chat.minimumSizeHint().width(), total - lib - wide)
+            self.splitter.setSizes([lib, narrow_chat, total - lib - narrow_chat])
+        elif self._sizes_before_page:
+            self.splitter.setSizes(self._sizes_before_page)
+            self._sizes_before_page = None
+
     def _fetch_page_text(self, ref: SourceRef) -> None:
         self.tasks.run(
             ops.page_text(ref.document, ref.page),
@@ -698,6 +713,7 @@ class MainWindow(QMainWindow):
 
     def save_layout(self) -> None:
         """Remember window geometry, toolbar state and pane sizes."""
+        self.sources.show_cards()  # store the normal pane sizes, not the widened page view
         self.store.setValue("window/geometry", self.saveGeometry())
         self.store.setValue("window/state", self.saveState())
         self.store.setValue("window/splitter", self.splitter.saveState())

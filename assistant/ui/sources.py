@@ -478,6 +478,7 @@ class SourcesPane(QWidget):
     """Right pane: the source cards of the selected answer, or one document's page."""
 
     text_needed = Signal(object)  # SourceRef
+    page_view_toggled = Signal(bool)  # True when a document page is shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -542,7 +543,7 @@ class SourcesPane(QWidget):
             card.setParent(None)
             card.deleteLater()
         self.cards = []
-        self.stack.setCurrentWidget(self.list_page)
+        self.show_cards()
         if result is None:
             self.placeholder.show()
             self.scroll.hide()
@@ -572,12 +573,17 @@ class SourcesPane(QWidget):
 
     def open_source(self, ref: SourceRef) -> None:
         """Show the document of ``ref`` at its page."""
+        showing = self.stack.currentWidget() is self.viewer
         self.stack.setCurrentWidget(self.viewer)
+        if not showing:
+            self.page_view_toggled.emit(True)
         self.viewer.open(ref)
 
     def show_cards(self) -> None:
         """Back from the page view to the cards."""
-        self.stack.setCurrentWidget(self.list_page)
+        if self.stack.currentWidget() is self.viewer:
+            self.stack.setCurrentWidget(self.list_page)
+            self.page_view_toggled.emit(False)
 
     def answer_cards(self) -> Sequence[SourceCard]:
         """Cards that carry an answer span."""
