@@ -40,8 +40,10 @@ Tagger = Callable[[list[str]], list[dict]]
 DB_FILE = "library.sqlite3"
 INDEX_FILE = "vectors.faiss"
 MODES = ("hybrid", "dense", "lexical")
-# Reciprocal rank fusion constant from Cormack et al. (2009); large k flattens rank differences.
-RRF_K = 60
+# Reciprocal rank fusion constant. Cormack et al. (2009) use 60; on a sample of SQuAD *train*
+# questions (25 articles, 3,000 questions; runs/ scratch, never the dev set) k=5 put the answer
+# passage in the top 5 for 97.6% vs 96.3% with k=60: a small k trusts each list's top ranks more.
+RRF_K = 5
 
 
 class Cancelled(RetrievalError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -210,7 +211,7 @@ class Store:
 
     def paths_under(self, folder: str) -> list[str]:
         """Paths of documents inside ``folder`` (recursively)."""
-        prefix = folder.rstrip("/\\") + "/"
+        prefix = folder.rstrip("/\\") + os.sep
         rows = self._db.execute(
             "SELECT path FROM documents WHERE substr(path, 1, ?) = ? ORDER BY path",
             (len(prefix), prefix),

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from retrieval import RetrievalError
-from retrieval.library import Library, fuse
+from retrieval.library import RRF_K, Library, fuse
 from retrieval.store import Store
 
 
@@ -137,7 +137,7 @@ def test_search_modes(tmp_path: Path, small_docs: Path, embedder) -> None:
 def test_fuse_rewards_agreement() -> None:
     fused = fuse([[(1, 0.9), (2, 0.8), (3, 0.7)], [(2, 12.0)]])
     assert [cid for cid, _ in fused] == [2, 1, 3]
-    assert fused[0][1] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[0][1] == pytest.approx(1 / (RRF_K + 2) + 1 / (RRF_K + 1))
 
 
 def test_reopen_repairs_missing_damaged_and_orphan_vectors(

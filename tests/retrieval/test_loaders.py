@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,22 @@ def test_bad_input_has_a_clear_reason(bad_files: dict[str, Path], kind: str) -> 
     assert info.value.reason.startswith(expected)
     assert isinstance(info.value, RetrievalError)
     assert str(bad_files[kind]) in str(info.value)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "private.txt"
+    path.write_text("secret notes")
+    path.chmod(0)
+    with pytest.raises(LoaderError, match="not readable"):
+        load_document(path)
+
+
+def test_broken_link_is_not_found(tmp_path: Path) -> None:
+    link = tmp_path / "gone.pdf"
+    link.symlink_to(tmp_path / "deleted.pdf")
+    with pytest.raises(LoaderError, match="not found"):
+        load_document(link)
 
 
 def test_owner_password_only_pdf_is_readable(tmp_path: Path, docs_dir: Path) -> None:
