@@ -270,6 +270,18 @@ class ChatView(QListView):
         self.setFrameShape(QListView.Shape.NoFrame)
 
 
+PLACEHOLDER = (
+    "<div style='text-align:center'>"
+    "<p style='font-size:x-large; font-weight:600'>Ask a question</p>"
+    "<p>Type it below and press <b>Enter</b>.</p>"
+    "<p>Answers are the exact words from your documents, with the file and page."
+    "<br>Click an answer to see its source passage on the right,<br>"
+    "then open the page it came from.</p>"
+    "<p style='color:#6a737d'>You can ask while documents are still being indexed.</p>"
+    "{examples}</div>"
+)
+
+
 class ChatWidget(QWidget):
     """Conversation view and question input. Emits ``question_submitted`` on Enter."""
 
@@ -285,16 +297,8 @@ class ChatWidget(QWidget):
 
         title = QLabel("Ask your documents")
         title.setObjectName("PaneTitle")
-        self.placeholder = QLabel(
-            "<div style='text-align:center'>"
-            "<p style='font-size:x-large; font-weight:600'>Ask a question</p>"
-            "<p>Type it below and press <b>Enter</b>.</p>"
-            "<p>Answers are the exact words from your documents, with the file and page."
-            "<br>Click an answer to see its source passage on the right,<br>"
-            "then open the page it came from.</p>"
-            "<p style='color:#6a737d'>You can ask while documents are still being indexed.</p>"
-            "</div>"
-        )
+        self.placeholder = QLabel(PLACEHOLDER.format(examples=""))
+        self.placeholder.linkActivated.connect(self._example_clicked)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setWordWrap(True)
         self.placeholder.setObjectName("ChatPlaceholder")
@@ -328,6 +332,19 @@ class ChatWidget(QWidget):
         copy.activated.connect(self.copy_selected)
 
     # -- conversation ----------------------------------------------------------------------
+    def set_examples(self, questions: list[str]) -> None:
+        """Offer example questions (clickable) in the empty conversation."""
+        links = "<br>".join(
+            f"<a href='ask:{html.escape(q, quote=True)}'>{html.escape(q)}</a>" for q in questions
+        )
+        block = f"<p style='margin-top:12px'><b>Try:</b><br>{links}</p>" if questions else ""
+        self.placeholder.setText(PLACEHOLDER.format(examples=block))
+
+    def _example_clicked(self, link: str) -> None:
+        if link.startswith("ask:"):
+            self.input.setText(link[4:])
+            self.submit()
+
     def submit(self) -> None:
         """Send the typed question (ignored when empty)."""
         text = self.input.text().strip()

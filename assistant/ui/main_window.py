@@ -72,6 +72,14 @@ QPushButton#Primary:disabled { background: #9db8ef; border-color: #9db8ef; }
 """
 
 
+# Questions the bundled sample documents answer (resources/samples), offered after adding them.
+SAMPLE_QUESTIONS = [
+    "How many visitors came to the harbour festival?",
+    "How much treated water is lost to leaks?",
+    "When was the Larkspur Valley reservoir built?",
+]
+
+
 def user_message(exc: BaseException) -> str:
     """A readable message for any exception (ours carry one; others get their type)."""
     try:
@@ -184,7 +192,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
-        self.models_label = QLabel("Models not loaded")
+        self.models_label = QLabel("Models load on first use")
         self.statusBar().addPermanentWidget(self.models_label)
 
         self._build_actions()
@@ -482,6 +490,8 @@ class MainWindow(QMainWindow):
                 self.notify("warning", "No sample documents are bundled with this installation.")
             return
         self.library.show_reports(title, reports)
+        if title == "Samples":
+            self.chat.set_examples(SAMPLE_QUESTIONS)
         bad = [r for r in reports if not r.ok]
         summary = summarize(reports)
         if outcome.cancelled:

@@ -294,3 +294,32 @@ def test_cancel_stops_a_batch_between_files(qtbot, make_window, docs_dir):
     assert not window.library.progress_box.isVisible()
     assert window.notification.history[-1][1].startswith("Indexing was cancelled")
     assert 1 <= len(window.library.all_paths()) < len(news)
+
+
+def test_sample_documents_button_and_switching_libraries(qtbot, make_window, tmp_path):
+    from dataclasses import replace
+
+    window = make_window()
+    wait_idle(qtbot, window)
+    window.library.samples_button.click()
+    wait_idle(qtbot, window)
+    names = sorted(Path(p).name for p in window.library.all_paths())
+    assert "reservoir-report.pdf" in names and "harbour-festival.html" in names
+    assert not window.notification.isVisible()
+    assert "How many visitors came to the harbour festival?" in window.chat.placeholder.text()
+    screenshot(window, "07-samples-added")
+    window.chat.placeholder.linkActivated.emit(
+        "ask:How many visitors came to the harbour festival?"
+    )
+    wait_idle(qtbot, window)
+    question, answer = window.chat.model.entries()
+    assert question.text == "How many visitors came to the harbour festival?"
+    assert answer.role == "answer" and answer.result.passages
+
+    first = window.settings
+    window.apply_settings(replace(first, library_dir=tmp_path / "other"))
+    wait_idle(qtbot, window)
+    assert window.library.all_paths() == []  # a new, empty library
+    window.apply_settings(first)
+    wait_idle(qtbot, window)
+    assert sorted(Path(p).name for p in window.library.all_paths()) == names
