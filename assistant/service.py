@@ -42,7 +42,8 @@ class Assistant:
             from retrieval.library import Library
 
             embedder = Embedder(resolve_model(self.settings.embedder, "base"))
-            tagger = self.tagger if self.settings.tag_passages else None
+            # Tagger models load on the first ingest, not when a search merely opens the library.
+            tagger = self._tag_passages if self.settings.tag_passages else None
             self._library = Library(Path(self.settings.library_dir), embedder, tagger=tagger)
         return self._library
 
@@ -54,6 +55,11 @@ class Assistant:
 
             self._tagger = PassageTagger.from_settings(self.settings)
         return self._tagger
+
+    def _tag_passages(self, texts: list[str]) -> list[dict]:
+        """Tags for each passage; empty dicts when no tagger model is available."""
+        tagger = self.tagger
+        return tagger(texts) if tagger is not None else [{} for _ in texts]
 
     @property
     def reader(self):  # -> assistant.nlp.reader.Reader
@@ -96,9 +102,9 @@ class Assistant:
         return self.library.page_text(document, page)
 
     # -- questions -------------------------------------------------------------------------
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
-        """Hybrid retrieval of the ``k`` best passages for ``question``."""
-        return self.library.search(question, k or self.settings.top_k)
+    def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
+        """The ``k`` best passages for ``question`` (``mode``: hybrid, dense or lexical)."""
+        return self.library.search(question, k or self.settings.top_k, mode=mode)
 
     def ask(self, question: str, k: int | None = None, max_answers: int = 3) -> AnswerResult:
         """Retrieve passages, read them, and return answers mapped to document, page, offsets."""
