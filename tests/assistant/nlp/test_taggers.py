@@ -49,8 +49,10 @@ def test_from_settings_is_none_without_models(tmp_path: Path, monkeypatch) -> No
 NEWS = {
     "sport": "Arsenal beat Chelsea 2-1 at the Emirates on Saturday. The striker scored twice in "
              "the second half and the manager praised his players after the match.",
-    "negative_finance": "Operating profit fell to EUR 3.2 mn from EUR 11.1 mn, and the company "
-                        "warned of further job cuts as sales collapsed.",
+    "negative_finance": "Shares in the bank fell 8% on Tuesday after the lender reported a "
+                        "sharp drop in quarterly profit. Operating profit fell to EUR 3.2 mn from "
+                        "EUR 11.1 mn, and the company warned of further job cuts as sales "
+                        "collapsed. Analysts said the results were worse than markets expected.",
     "biased": "Americans know the senator is an outrageous, scandal-ridden radical who "
               "slammed hardworking families with his disastrous tax scheme.",
 }
