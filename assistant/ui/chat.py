@@ -59,6 +59,25 @@ def confidence_text(score: float) -> str:
     return f"score {score:.2f}"
 
 
+def shown_answers(result: AnswerResult) -> list[Answer]:
+    """The answers worth showing: the best, and others with a tenth of its score (5 % at least).
+
+    The reader's scores are a softmax over every candidate span, so runners-up at 0-1 % are
+    noise a reader would only have to skip.
+    """
+    if result.no_answer or not result.answers:
+        return []
+    best = result.answers[0]
+    floor = max(0.05, 0.1 * best.score) if 0.0 <= best.score <= 1.0 else float("-inf")
+    seen: set[str] = {best.text}
+    out = [best]
+    for a in result.answers[1:]:
+        if a.text.strip() and a.score >= floor and a.text not in seen:
+            seen.add(a.text)
+            out.append(a)
+    return out
+
+
 def place_text(answer: Answer | None = None, document: str = "", page: int | None = None) -> str:
     """``"report.pdf, page 3"`` (or just the file name for page-less files)."""
     if answer is not None:
@@ -189,7 +208,7 @@ def entry_html(entry: ChatEntry) -> str:
             f"{esc(place_text(best))}</div>"
         ),
     ]
-    others = [a for a in result.answers[1:] if a.text.strip() and a.text != best.text]
+    others = [a for a in shown_answers(result)[1:] if a.text != best.text]
     if others:
         alts = "; ".join(
             f"{esc(a.text)} <span style='{muted}'>({confidence_text(a.score)})</span>"

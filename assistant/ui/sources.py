@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.types import Answer, AnswerResult, Passage
-from assistant.ui.chat import confidence_text, place_text
+from assistant.ui.chat import confidence_text, place_text, shown_answers
+from assistant.ui.flow_layout import FlowLayout
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,12 @@ class SourceRef:
 
 def refs_for(result: AnswerResult) -> list[SourceRef]:
     """The cards for one answer: each answer's passage, then the other passages that were read."""
+    answers = shown_answers(result)
     refs = [
-        SourceRef.from_answer(a, f"Answer {i}" if len(result.answers) > 1 else "Answer")
-        for i, a in enumerate(result.answers, 1)
+        SourceRef.from_answer(a, f"Answer {i}" if len(answers) > 1 else "Answer")
+        for i, a in enumerate(answers, 1)
     ]
-    used = {(a.document, a.page, a.context_start) for a in result.answers}
+    used = {(a.document, a.page, a.context_start) for a in answers}
     others = [p for p in result.passages if (p.document, p.page, p.start) not in used]
     label = "Closest passage" if not result.answers else "Also read"
     refs += [SourceRef.from_passage(p, label) for p in others]
@@ -193,7 +195,7 @@ def chip_texts(tags: dict) -> list[tuple[str, str]]:
             text += f" {tag['score']:.0%}"
         words = tag.get("words") or []
         if words:
-            text += " · " + ", ".join(str(w) for w in words[:5])
+            text += " · " + ", ".join(str(w) for w in words[:3]) + ("…" if len(words) > 3 else "")
         chips.append((kind, text))
     return chips
 
@@ -277,11 +279,9 @@ class SourceCard(QFrame):
             self.text.setTextCursor(cursor)
         self.text.mouseReleaseEvent = self._text_clicked  # type: ignore[method-assign]
 
-        chips = QHBoxLayout()
-        chips.setSpacing(6)
+        chips = FlowLayout(spacing=6)  # wraps: chips never widen the card
         for kind, text in chip_texts(ref.tags):
             chips.addWidget(make_chip(kind, text, str(ref.tags[kind].get("label", ""))))
-        chips.addStretch(1)
         where = f"page {ref.page}" if ref.page else "text"
         self.open_button = QPushButton(f"Open {where}")
         self.open_button.setToolTip("Show the document at this passage")
