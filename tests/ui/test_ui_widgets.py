@@ -3,6 +3,7 @@ library panel, settings persistence."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,16 @@ def test_settings_round_trip_and_validation(qtbot, tmp_path):
     dialog.reader_edit.setText("")
     dialog.top_k_spin.setValue(3)
     assert dialog.result_settings().top_k == 3
+
+
+def test_runner_up_answers_below_a_tenth_of_the_best_are_hidden(news):
+    from assistant.ui.chat import shown_answers
+
+    path, text = news
+    best = answer_in(text, path, "464,000")
+    good = replace(answer_in(text, path, "Catwoman"), score=0.2)
+    noise = replace(answer_in(text, path, "Google"), score=0.01)
+    same = replace(best, score=0.3)
+    result = AnswerResult("q", (best, good, noise, same), (), False)
+    assert [a.text for a in shown_answers(result)] == ["464,000", "Catwoman"]
+    assert shown_answers(AnswerResult("q", (best,), (), True)) == []
