@@ -23,7 +23,7 @@ def tiny_multitask(tmp_path_factory, data_dir: Path) -> Path:
         f"bias={data_dir / 'bias/babe-sg2-train.csv'}",
         "--dev", f"sentiment={data_dir / 'sentiment/newsmtsc/devtest_mt.jsonl'}",
         "--limit-train", "32", "--limit-dev", "24", "--max-steps", "4", "--batch-size", "8",
-        "--max-length", "48", "--threads", "2", "--out", str(out),
+        "--max-length", "48", "--threads", "1", "--out", str(out),
     ])
     assert code == 0
     return out
@@ -56,7 +56,7 @@ def test_evaluate_classifier_json_and_plot(tiny_multitask: Path, data_dir: Path,
     png = tmp_path / "cm.png"
     code = main(["evaluate", "classifier", "--task", "bias", "--model", str(tiny_multitask),
                  "--data", str(data_dir / "bias/babe-sg1-minus-holdout.csv"), "--limit", "30",
-                 "--json", "--threads", "2"] + (["--plot", str(png)] if _has_matplotlib() else []))
+                 "--json", "--threads", "1"] + (["--plot", str(png)] if _has_matplotlib() else []))
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == 30 and report["labels"] == ["not_biased", "biased"]
@@ -80,7 +80,7 @@ def test_plain_loop_sst2(tmp_path: Path, data_dir: Path, capsys) -> None:
                  "--train", str(data_dir / "sentiment/sst2/train.tsv"),
                  "--dev", str(data_dir / "sentiment/sst2/dev.tsv"), "--limit-dev", "40",
                  "--limit-train", "48", "--max-steps", "3", "--epochs", "1", "--batch-size", "16",
-                 "--max-length", "32", "--threads", "2", "--out", str(out)])
+                 "--max-length", "32", "--threads", "1", "--out", str(out)])
     assert code == 0
     assert "dev accuracy" in capsys.readouterr().out
     summary = json.loads((out / "train_summary.json").read_text())
