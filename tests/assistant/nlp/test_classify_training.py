@@ -95,3 +95,20 @@ def _has_matplotlib() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("matplotlib") is not None
+
+
+def test_settings_can_point_a_task_at_a_trained_model(tiny_multitask: Path, tmp_path: Path) -> None:
+    from assistant.config import Settings
+    from assistant.nlp.taggers import PassageTagger
+
+    tagger = PassageTagger.from_settings(
+        Settings(library_dir=tmp_path / "lib", sentiment_model=str(tiny_multitask),
+                 bias_model=str(tiny_multitask))
+    )
+    assert tagger is not None and tagger.tasks == ["sentiment", "bias", "topic"]
+    paths = {t.task: t.model.path for t in tagger.taggers}
+    assert paths["sentiment"] == paths["bias"] == tiny_multitask
+    assert paths["topic"].name == "taggers"  # the bundled model fills the task left unset
+    assert tagger.taggers[0].model is tagger.taggers[1].model  # one load, one pass
+    tags = tagger(["The company reported record profits and raised its forecast."])
+    assert set(tags[0]) == {"sentiment", "bias", "topic"}
