@@ -68,8 +68,12 @@ def register(
     e.add_argument("--model", default=None,
                    help="model directory or bundled name (default: the bundled tagger)")
     e.add_argument("--limit", type=int, default=None, help="score only the first N examples")
+    e.add_argument("--held-out", type=float, default=None, metavar="FRACTION",
+                   help="score only the stratified dev split that training held out of this "
+                   "train file (e.g. 0.15, with the training --seed)")
+    e.add_argument("--seed", type=int, default=13, help="seed of the --held-out split")
     e.add_argument("--max-length", type=int, default=None,
-                   help="max tokens (default 256 for topic, 128 otherwise)")
+                   help="max tokens (default 128, what the bundled tagger was trained with)")
     e.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.add_argument("--plot", type=Path, default=None, metavar="PNG",
@@ -197,6 +201,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     model_dir = default_model_for(args.task, args.model)
     examples = read_examples(args.data, args.task)
+    if args.held_out:
+        from assistant.nlp.training.classify_data import stratified_split
+
+        _, examples = stratified_split(examples, args.held_out, args.seed)
     if args.limit:
         examples = examples[: args.limit]
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -205,7 +213,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     model.to(device).float() if device.type == "cpu" else model.to(device)
     tasks = tasks_of(model.config)
     labels = tasks.get(args.task) or next(iter(tasks.values()))
-    max_length = args.max_length or (256 if args.task == "topic" else 128)
+    max_length = args.max_length or 128
     started = time.perf_counter()
     pred, _ = predict(model, tokenizer, [e.text for e in examples], args.task, max_length)
     seconds = time.perf_counter() - started

@@ -112,3 +112,16 @@ def test_settings_can_point_a_task_at_a_trained_model(tiny_multitask: Path, tmp_
     assert tagger.taggers[0].model is tagger.taggers[1].model  # one load, one pass
     tags = tagger(["The company reported record profits and raised its forecast."])
     assert set(tags[0]) == {"sentiment", "bias", "topic"}
+
+
+def test_evaluate_scores_the_held_out_split_training_used(tiny_multitask: Path, data_dir: Path,
+                                                          capsys) -> None:
+    code = main(["evaluate", "classifier", "--task", "sentiment", "--model", str(tiny_multitask),
+                 "--data", str(data_dir / "sentiment/financial-phrasebank-train.csv"),
+                 "--held-out", "0.15", "--limit", "12", "--json", "--threads", "1"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 12 and report["labels"] == ["negative", "neutral", "positive"]
+    summary = json.loads((tiny_multitask / "train_summary.json").read_text())
+    trained_on = summary["train"][0]
+    assert trained_on["file"] == "financial-phrasebank-train.csv" and trained_on["n"] == 32
