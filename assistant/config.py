@@ -25,8 +25,9 @@ def default_library_dir() -> Path:
 class Settings:
     """User-adjustable settings, validated on construction.
 
-    Model fields take a bundled model name (``reader``), a local directory or an HF model id;
-    ``None`` means the bundled default.
+    Model fields take a bundled model name (``reader``, ``taggers``), a local directory or an HF
+    model id; ``None`` means the bundled default (the tagger fields fall back to the multi-task
+    ``taggers`` model).
     """
 
     library_dir: Path | None = None

@@ -1,6 +1,7 @@
 """Where bundled and user models live, and how they are resolved.
 
-A model reference is one of: a bundled name (``reader``, ``sentiment``, ``bias``, ``topic``),
+A model reference is one of: a bundled name (``reader``, ``taggers`` (sentiment, bias and topic
+heads on one encoder), ``sentiment``, ``bias``, ``topic``),
 a local directory, or a Hugging Face model id (only works with network access / a warm cache).
 """
 
@@ -16,7 +17,7 @@ from assistant.errors import ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
-BUNDLED_NAMES = ("reader", "sentiment", "bias", "topic", "sst2")
+BUNDLED_NAMES = ("reader", "taggers", "sentiment", "bias", "topic", "sst2")
 _REPO_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 
