@@ -158,11 +158,23 @@ def test_drop_index_ask_and_see_the_answer_on_its_page(qtbot, make_window, docs_
     settle(qtbot, 200)
     screenshot(window, "05-news-text-view")
 
+    # A question the documents cannot answer: the reader abstains.
+    viewer.back_button.click()
+    result = ask(qtbot, window, "What is the boiling point of mercury on Jupiter?")
+    assert result.no_answer and result.passages
+    last = window.chat.model.index(window.chat.model.rowCount() - 1)
+    assert last.data() == NOT_FOUND
+    assert window.sources.summary.text().startswith("No passage answers this question")
+    assert {c.ref.label for c in window.sources.cards} == {"Closest passage"}
+    settle(qtbot, 200)
+    screenshot(window, "08-not-found")
+
     out = tmp_path / "chat.md"
     window.export_chat(out)
     md = out.read_text(encoding="utf-8")
     assert f"**You:** {PDF_QUESTION}" in md and f"**You:** {NEWS_QUESTION}" in md
     assert f"**{best.text}**" in md and "annotation_guidelines_BABE.pdf, page 2" in md
+    assert f"**Answerspan:** {NOT_FOUND}" in md
     assert no_dialogs()
 
     # The library persists: a new window on the same folder lists both documents.
