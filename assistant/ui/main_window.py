@@ -18,12 +18,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QStyle,
     QToolBar,
@@ -39,37 +36,13 @@ from assistant.ui import operations as ops
 from assistant.ui.chat import ChatWidget
 from assistant.ui.icons import app_icon
 from assistant.ui.library_panel import LibraryPanel, summarize
+from assistant.ui.notifications import NotificationBar, user_message
 from assistant.ui.settings_dialog import SettingsDialog, load_settings, save_settings
 from assistant.ui.sources import SourceRef, SourcesPane
+from assistant.ui.style import STYLE
 from assistant.ui.tasks import JobFailure, TaskManager
 
 log = logging.getLogger(__name__)
-
-STYLE = """
-#PaneTitle { font-size: 15px; font-weight: 600; padding: 2px 0 4px 0; }
-#Muted { color: #6a737d; }
-#ViewerTitle { padding-left: 6px; }
-QPushButton#Primary {
-    background: #2f6feb; color: white; border: 1px solid #255fd0; border-radius: 4px;
-    padding: 5px 14px; font-weight: 600;
-}
-QPushButton#Primary:hover { background: #255fd0; }
-QPushButton#Primary:pressed { background: #1f4fb0; }
-QPushButton#Primary:disabled { background: #9db8ef; border-color: #9db8ef; }
-#ChatView { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; }
-#ChatPlaceholder { background: #f6f8fa; border: 1px dashed #c4ccd4; border-radius: 6px;
-    color: #24292e; padding: 16px; }
-#EmptyState { background: #f6f8fa; border: 1px dashed #c4ccd4; border-radius: 6px; }
-#SourcesPlaceholder { background: #f6f8fa; border: 1px dashed #c4ccd4; border-radius: 6px;
-    color: #24292e; padding: 12px; }
-#SourceCard { background: #ffffff; border: 1px solid #d0d7de; border-radius: 8px; }
-#SourceCard[answer="true"] { border: 1px solid #e0b400; }
-#QuestionInput { padding: 6px; font-size: 14px; }
-#Notification { border-radius: 6px; padding: 2px; }
-#Notification[level="info"] { background: #e8f1ff; border: 1px solid #b6d4fe; }
-#Notification[level="warning"] { background: #fff8e1; border: 1px solid #f0d58c; }
-#Notification[level="error"] { background: #fdecea; border: 1px solid #f5c2c0; }
-"""
 
 
 # Questions the bundled sample documents answer (resources/samples), offered after adding them.
@@ -78,58 +51,6 @@ SAMPLE_QUESTIONS = [
     "How much treated water is lost to leaks?",
     "When was the Larkspur Valley reservoir built?",
 ]
-
-
-def user_message(exc: BaseException) -> str:
-    """A readable message for any exception (ours carry one; others get their type)."""
-    try:
-        from retrieval import RetrievalError
-    except ImportError:  # pragma: no cover
-        RetrievalError = AssistantError
-    if isinstance(exc, AssistantError | RetrievalError):
-        return str(exc)
-    if isinstance(exc, OSError):
-        return f"{exc.strerror or 'File error'}: {exc.filename or exc}"
-    return f"Unexpected error ({type(exc).__name__}): {exc}"
-
-
-class NotificationBar(QFrame):
-    """The one place where the app tells the user something went wrong (or right)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("Notification")
-        self.history: list[tuple[str, str]] = []  # (level, message), for tests and the log
-        self.icon = QLabel()
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("✕")
-        close.setFlat(True)
-        close.setFixedWidth(28)
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 4, 4, 4)
-        layout.addWidget(self.icon)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(close)
-        self.hide()
-
-    def show_message(self, level: str, message: str) -> None:
-        """Show ``message``; ``level`` is ``info``, ``warning`` or ``error``."""
-        self.history.append((level, message))
-        pixmap = {
-            "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
-            "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-            "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-        }[level]
-        self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(18, 18))
-        self.label.setText(message)
-        self.setProperty("level", level)
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.show()
 
 
 class MainWindow(QMainWindow):
