@@ -29,8 +29,9 @@ for arg in "$@"; do
   case "$arg" in
     --smoke)
       # Opens the window offscreen, waits for the models to load, closes: exit 0 when they did.
+      tmp="$(mktemp -d)"
       QT_QPA_PLATFORM=offscreen ANSWERSPAN_SMOKE_SECONDS=180 \
-        ANSWERSPAN_LIBRARY="$(mktemp -d)" dist/answerspan/answerspan
+        ANSWERSPAN_LIBRARY="$tmp/library" XDG_CONFIG_HOME="$tmp/config" dist/answerspan/answerspan
       echo "smoke test passed: the built app starts and loads its models"
       ;;
     --install-desktop)
