@@ -136,7 +136,7 @@ def test_unanswerable_question_scores_higher_than_answerable(reader: Reader, dev
     answerable = reader.read(dev[0].question, hits)
     off_topic = reader.read("What is the boiling point of liquid nitrogen in kelvin?", hits)
     assert off_topic.no_answer_score > answerable.no_answer_score
-    assert not answerable.no_answer
+    assert off_topic.no_answer  # at the threshold calibrated on SQuAD v2.0 dev
 
 
 @pytest.mark.slow
