@@ -56,6 +56,9 @@ def register(
     e.add_argument("--calibrate", action="store_true",
                    help="find the best no-answer threshold on this (v2.0) file and store it "
                    "in the model's answerspan.json")
+    e.add_argument("--keep-answers", type=float, default=None, metavar="SHARE",
+                   help="with --calibrate: store the best threshold that keeps this share (0-1] "
+                   "of the has-answer F1, so a weak reader does not abstain on most questions")
     e.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(handler=_evaluate)
@@ -131,7 +134,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     result = evaluate_reader(
-        resolve_model(args.model, "reader"), args.squad, limit=args.limit, calibrate=args.calibrate
+        resolve_model(args.model, "reader"), args.squad, limit=args.limit,
+        calibrate=args.calibrate, keep_answers=args.keep_answers,
     )
     if args.json:
         print(json.dumps(result, indent=2))
@@ -144,6 +148,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(line)
         if "best_threshold" in result:
             print(f"calibrated threshold {result['best_threshold']} -> F1 {result['best_f1']:.2f}")
+        if "kept_threshold" in result:
+            kept = result["at_kept_threshold"]
+            print(f"stored threshold {result['kept_threshold']} -> F1 {kept['f1']:.2f} "
+                  f"(has-answer {kept['has_ans_f1']:.2f}, no-answer {kept['no_ans_f1']:.2f})")
     return 0
 
 

@@ -8,7 +8,11 @@ import time
 from pathlib import Path
 
 from assistant.nlp.training.squad_data import load_examples
-from assistant.nlp.training.squad_metrics import best_threshold, squad_scores
+from assistant.nlp.training.squad_metrics import (
+    best_threshold,
+    squad_scores,
+    threshold_keeping_answers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +23,15 @@ def evaluate_reader(
     limit: int | None = None,
     calibrate: bool = False,
     batch_size: int = 64,
+    keep_answers: float | None = None,
 ) -> dict:
     """Official EM/F1 of the reader in ``model_dir`` on ``squad_file``.
 
     Each question is read against its own paragraph. For files with unanswerable questions
     (v2.0) the result adds the has-answer / no-answer breakdown at the model's threshold, and
     with ``calibrate`` also the best threshold on this file (``best_threshold``, ``best_f1``)
-    and writes it into the model's ``answerspan.json``.
+    and writes it into the model's ``answerspan.json``. With ``keep_answers`` (0-1], the
+    threshold written is the best one that keeps that share of the has-answer F1 instead.
 
     Returns:
         dict with ``em``, ``f1``, ``questions``, ``seconds`` (and v2.0 fields).
@@ -55,6 +61,10 @@ def evaluate_reader(
             result["best_threshold"] = round(best, 4)
             result["best_f1"] = round(best_f1, 2)
             result["at_best_threshold"] = _rounded(at_best)
+            if keep_answers is not None:
+                best, at_best = threshold_keeping_answers(texts, golds, na, keep_answers)
+                result["kept_threshold"] = round(best, 4)
+                result["at_kept_threshold"] = _rounded(at_best)
             write_threshold(model_dir, best, Path(squad_file).name, len(examples), at_best)
     else:
         # v1.1: every question has an answer, so the reader never abstains here.

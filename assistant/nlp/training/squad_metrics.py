@@ -128,3 +128,32 @@ def best_threshold(
         if current > best:
             best, best_thresh = current, no_answer_scores.get(qid, float("inf"))
     return float(best_thresh), 100.0 * best / max(len(qids), 1)
+
+
+def threshold_keeping_answers(
+    predictions: Mapping[str, str],
+    golds: Mapping[str, Sequence[str]],
+    no_answer_scores: Mapping[str, float],
+    keep: float,
+) -> tuple[float, dict]:
+    """The threshold with the best overall F1 that keeps ``keep`` of the has-answer F1.
+
+    The plain v2.0 optimum (``best_threshold``) of a weak reader can abstain on most answerable
+    questions, which makes an assistant useless; this caps the loss on answerable questions at
+    ``1 - keep`` of their F1 without any threshold. Returns (threshold, scores at it).
+    """
+    if not 0.0 < keep <= 1.0:
+        raise ValueError("keep must be in (0, 1]")
+    floor = keep * squad_scores(predictions, golds)["has_ans_f1"] if any(
+        not a for a in golds.values()
+    ) else 0.0
+    ordered = sorted(set(no_answer_scores.values()))
+    # ~200 candidate cut points are plenty: the F1 curve is flat between neighbouring scores.
+    step = max(1, len(ordered) // 200)
+    best: tuple[float, dict] | None = None
+    for cut in ordered[::step] + [ordered[-1]]:
+        scores = squad_scores(predictions, golds, no_answer_scores, cut)
+        if scores.get("has_ans_f1", 100.0) >= floor and (best is None or scores["f1"] > best[1]["f1"]):
+            best = (float(cut), scores)
+    assert best is not None  # the largest cut abstains on nothing, so it always meets the floor
+    return best

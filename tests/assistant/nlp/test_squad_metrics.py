@@ -11,6 +11,7 @@ from assistant.nlp.training.squad_metrics import (
     normalize_answer,
     score_question,
     squad_scores,
+    threshold_keeping_answers,
 )
 
 
@@ -61,3 +62,19 @@ def test_best_threshold_can_abstain_on_everything() -> None:
     golds = {"a": [], "b": []}
     thresh, f1 = best_threshold({"a": "p", "b": "q"}, golds, {"a": 0.5, "b": 0.7})
     assert f1 == 100.0 and thresh < 0.5
+
+
+def test_threshold_keeping_answers_caps_the_loss_on_answerable_questions() -> None:
+    # Two unanswerable questions look more confident than two of the three answerable ones,
+    # so the plain optimum abstains on those answerable ones too.
+    golds = {"a": ["x"], "b": ["y"], "c": ["z"], "n1": [], "n2": [], "n3": [], "n4": []}
+    preds = {"a": "x", "b": "y", "c": "z", "n1": "p", "n2": "q", "n3": "r", "n4": "s"}
+    na = {"a": -3.0, "n1": -2.0, "n2": -1.5, "b": 1.0, "c": 2.0, "n3": 3.0, "n4": 4.0}
+    plain, _ = best_threshold(preds, golds, na)
+    assert squad_scores(preds, golds, na, plain)["has_ans_f1"] < 50.0
+    kept, scores = threshold_keeping_answers(preds, golds, na, keep=0.9)
+    assert scores["has_ans_f1"] == 100.0  # every answerable question still answered
+    assert scores["no_ans_f1"] == 50.0  # n3, n4 abstain; n1, n2 (surer than b and c) answer
+    assert 2.0 <= kept < 3.0
+    with pytest.raises(ValueError):
+        threshold_keeping_answers(preds, golds, na, keep=0.0)
