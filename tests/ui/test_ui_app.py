@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 NEWS = "news/bbc-business_001.txt"
 PDF = "pdf/annotation_guidelines_BABE.pdf"
-PDF_QUESTION = "In which town in Texas was the processing center that Democrats visited?"
+PDF_QUESTION = "Where did Alexandria Ocasio-Cortez and other Democrats visit a processing center?"
 NEWS_QUESTION = "How many subscribers did AOL lose in the fourth quarter?"
 
 
