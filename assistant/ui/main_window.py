@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
-        self.models_label = QLabel("Models load on first use")
+        self.models_label = QLabel("Loading models…" if warm_up else "Models load on first use")
         self.statusBar().addPermanentWidget(self.models_label)
 
         self._build_actions()
