@@ -131,6 +131,7 @@ def train_sst2(train_paths: Sequence[str | Path], dev_paths: Sequence[str | Path
     model = AutoModelForSequenceClassification.from_pretrained(
         cfg.base, num_labels=2, id2label=dict(enumerate(LABELS)),
         label2id={lab: i for i, lab in enumerate(LABELS)},
+        dtype=torch.float32,  # train fp32 weights even from an fp16 checkpoint (v5 keeps its dtype)
     ).to(device)
     train_loader = _batches(train, tokenizer, cfg, shuffle=True, seed=cfg.seed)
     dev_loader = _batches(dev, tokenizer, cfg, shuffle=False, seed=cfg.seed)

@@ -337,6 +337,7 @@ def train_classifier(
         num_labels=len(names),
         id2label=dict(enumerate(names)),
         label2id={n: i for i, n in enumerate(names)},
+        dtype=torch.float32,  # train fp32 weights even from an fp16 checkpoint (v5 keeps its dtype)
     )
     setattr(model.config, TASKS_KEY, [{"task": t, "labels": list(task_labels(t))} for t in tasks])
 

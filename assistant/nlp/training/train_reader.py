@@ -143,15 +143,23 @@ def _trainer_class(budget_s: float | None, warmup: float):
     return TimeBudgetTrainer
 
 
+def file_labels(files: Sequence[str]) -> list[str]:
+    """Short, distinct names for the model card: the file name, or its last three path parts
+    where names repeat (SubjQA's domains all have a ``splits/train.csv``)."""
+    names = [Path(f).name for f in files]
+    return [n if names.count(n) == 1 else "/".join(Path(f).parts[-3:])
+            for f, n in zip(files, names, strict=True)]
+
+
 def load_training_examples(
     files: Sequence[str], limit: int | None, negatives_ratio: float, seed: int
 ) -> tuple[list[QAExample], dict]:
     """Examples of all files, a random ``limit`` of them, plus generated negatives."""
     examples: list[QAExample] = []
     per_file = {}
-    for f in files:
+    for f, label in zip(files, file_labels(files), strict=True):
         part = load_examples(f)
-        per_file[Path(f).name] = len(part)
+        per_file[label] = len(part)
         examples.extend(part)
     rng = random.Random(seed)
     if limit is not None and limit < len(examples):
@@ -193,7 +201,9 @@ def train_reader(config: ReaderTrainConfig) -> dict:
     data_stats["windows"] = len(features)
     data_stats["no_answer_windows"] = sum(f["start_positions"] == 0 for f in features)
     log.info("training data: %s", data_stats)
-    model = AutoModelForQuestionAnswering.from_pretrained(config.base)
+    # fp32 weights even from an fp16 checkpoint: transformers v5 would otherwise keep fp16 and the
+    # optimizer would update half-precision weights (mixed precision needs fp32 masters).
+    model = AutoModelForQuestionAnswering.from_pretrained(config.base, dtype=torch.float32)
 
     out = Path(config.out_dir)
     scratch = Path(config.checkpoint_dir) if config.checkpoint_dir else out / "_trainer"

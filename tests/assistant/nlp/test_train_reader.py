@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.nlp.training.train_reader import ReaderTrainConfig, time_schedule
+from assistant.nlp.training.train_reader import (
+    ReaderTrainConfig,
+    file_labels,
+    load_training_examples,
+    time_schedule,
+)
 
 
 def test_config_rejects_bad_values(tmp_path: Path) -> None:
@@ -30,6 +35,17 @@ def test_time_schedule_warms_up_then_decays_to_zero() -> None:
     assert values[0] == pytest.approx(0.1) and values[1] == pytest.approx(0.5)
     assert values[2] == pytest.approx(1.0) and values[3] == pytest.approx(0.5)
     assert values[4] == 0.0 and values[5] == 0.0
+
+
+def test_training_stats_keep_files_of_the_same_name_apart(data_dir: Path) -> None:
+    subjqa = data_dir / "qa" / "extra" / "subjqa"
+    files = [str(subjqa / d / "splits" / "train.csv") for d in ("grocery", "electronics")]
+    examples, stats = load_training_examples(files, None, 0.0, seed=1)
+    assert list(stats["files"]) == ["grocery/splits/train.csv", "electronics/splits/train.csv"]
+    assert all(n > 0 for n in stats["files"].values())
+    assert sum(stats["files"].values()) == stats["questions"] == len(examples)
+    assert 0 < stats["unanswerable_in_data"] < len(examples)  # SubjQA's ANSWERNOTFOUND rows
+    assert file_labels(["a/x.json", "b/y.json"]) == ["x.json", "y.json"]
 
 
 @pytest.mark.slow
