@@ -349,7 +349,8 @@ window size used in training and the calibrated no-answer threshold.
 - Dev at the end of training: {dev_line}
 {extra_sections}
 ## Limits
-English only, Wikipedia-style questions; trained on a subset when run on CPU, so it is far
-below a full fine-tune (a 3-epoch GPU run of this base reaches about F1 82 on SQuAD v1.1 dev).
+English only, trained mostly on Wikipedia questions (SQuAD). A CPU run trains on a subset
+and ends far below a full fine-tune; a plain 3-epoch GPU fine-tune of this base reaches about
+F1 82 on SQuAD v1.1 dev. The no-answer score is weaker than the span scores: see the v2.0 numbers.
 """
     (out / "README.md").write_text(card, encoding="utf-8")

@@ -80,16 +80,26 @@ def test_model_dir_is_fp16_with_card_and_threshold(model_dir: str) -> None:
 
 @pytest.mark.slow
 def test_reads_the_right_passage_among_five(reader: Reader, dev: list[QAExample]) -> None:
+    """Scores are comparable across passages: the questions about one paragraph, asked over it
+    and four other Super Bowl paragraphs, are mostly answered from it, with its gold answer."""
+    from assistant.nlp.training.squad_metrics import score_question
+
     contexts = list(dict.fromkeys(e.context for e in dev))[:5]
-    question = "Which NFL team represented the AFC at Super Bowl 50?"
-    assert "Denver Broncos" in contexts[0]
     order = [contexts[3], contexts[1], contexts[0], contexts[4], contexts[2]]
-    out = reader.read(question, _hits(order), top_n=3)
-    best = out.answers[0]
-    assert best.hit_index == 2
-    assert "Denver Broncos" in order[2][best.start : best.end]
-    assert 0 < best.score <= 1 and len(out.answers) <= 3
-    assert [a.score for a in out.answers] == sorted((a.score for a in out.answers), reverse=True)
+    questions = [e for e in dev if e.context == contexts[0]]
+    assert len(questions) >= 20
+    right = 0
+    for e in questions:
+        out = reader.read(e.question, _hits(order), top_n=3)
+        best = out.answers[0]
+        assert 0 < best.score <= 1 and len(out.answers) <= 3
+        assert [a.score for a in out.answers] == sorted((a.score for a in out.answers),
+                                                        reverse=True)
+        text = order[best.hit_index][best.start : best.end]
+        right += best.hit_index == 2 and score_question(text, e.answer_texts)[1] >= 0.5
+    # The bundled reader answers 18 of these 30 from the right passage with F1 >= 0.5 (the
+    # others mostly pick a neighbour paragraph about the same game); chance would be 1 in 5.
+    assert right >= 0.5 * len(questions)
 
 
 @pytest.mark.slow
@@ -108,14 +118,15 @@ def test_batched_pairs_equal_one_by_one(reader: Reader, dev: list[QAExample]) ->
 def test_answer_in_a_later_window_of_a_long_passage(model_dir: str, dev: list[QAExample]) -> None:
     """A passage far longer than one window: the answer sits in its last window."""
     paragraphs = list(dict.fromkeys(e.context for e in dev))
-    target = next(e for e in dev if e.question.startswith("Which NFL team represented the AFC"))
+    target = next(e for e in dev if e.question == "What does AFC stand for?")
     filler = "\n\n".join(p for p in paragraphs[1:6])
+    assert "American Football Conference" not in filler  # only the last window can answer
     long_text = filler + "\n\n" + target.context
     reader = Reader(model_dir, max_length=128, stride=32)
     out = reader.read(target.question, _hits([long_text]), top_n=1)
     best = out.answers[0]
     assert best.start > len(filler)
-    assert "Denver Broncos" in long_text[best.start : best.end]
+    assert long_text[best.start : best.end] == "American Football Conference"
 
 
 @pytest.mark.slow
