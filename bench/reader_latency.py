@@ -37,13 +37,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from assistant.nlp.models import resolve_model
+    from assistant.nlp.models import resolve_model, set_torch_threads
     from assistant.nlp.reader import Reader
     from assistant.nlp.training.squad_data import load_examples
     from retrieval.types import Chunk, Hit
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     examples = load_examples(args.squad, limit=400)
     paragraphs = list(dict.fromkeys(e.context for e in examples))
     cases = []

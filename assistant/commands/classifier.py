@@ -132,13 +132,11 @@ def _lengths(items: list[str]) -> tuple[int, dict[str, int]]:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import torch
 
-    from assistant.nlp.models import resolve_model
+    from assistant.nlp.models import resolve_model, set_torch_threads
 
     tasks = _parse_tasks(args.task)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     base = resolve_model(args.base, "base")
     command = "answerspan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     default_len, per_task = _lengths(args.max_length)
@@ -185,10 +183,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from assistant.nlp.models import choose_device
+    from assistant.nlp.models import choose_device, set_torch_threads
     from assistant.nlp.taggers import default_model_for
     from assistant.nlp.training.classifier_metrics import (
         classification_report,
@@ -197,8 +194,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from assistant.nlp.training.classify_data import read_examples
     from assistant.nlp.training.train_classifier import predict, tasks_of
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     model_dir = default_model_for(args.task, args.model)
     examples = read_examples(args.data, args.task)
     if args.held_out:
@@ -242,12 +238,12 @@ def _tagging_speed(args: argparse.Namespace) -> int:
     from transformers import AutoTokenizer
 
     from assistant.config import Settings
+    from assistant.nlp.models import set_torch_threads
     from assistant.nlp.taggers import PassageTagger
     from retrieval.chunking import Chunker, tokenizer_counter
     from retrieval.loaders import load_document
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     settings = Settings(sentiment_model=args.model, bias_model=args.model, topic_model=args.model)
     tagger = PassageTagger.from_settings(settings)
     if tagger is None:

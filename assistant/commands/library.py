@@ -284,13 +284,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from assistant.nlp.models import base_model_path
+    from assistant.nlp.models import base_model_path, set_torch_threads
     from retrieval.evaluation import evaluate_retrieval
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     modes = SEARCH_MODES if args.mode == "all" else (args.mode,)
     result = evaluate_retrieval(
         Path(args.squad),

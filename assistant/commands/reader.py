@@ -126,13 +126,10 @@ def _command_line(args: argparse.Namespace) -> str:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from assistant.nlp.models import resolve_model
+    from assistant.nlp.models import resolve_model, set_torch_threads
     from assistant.nlp.training.evaluate_reader import evaluate_reader
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    set_torch_threads(args.threads)
     result = evaluate_reader(
         resolve_model(args.model, "reader"), args.squad, limit=args.limit,
         calibrate=args.calibrate, keep_answers=args.keep_answers,

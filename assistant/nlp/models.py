@@ -76,6 +76,12 @@ def resolve_model(ref: str | None, default: str) -> str:
     return name  # an HF model id; from_pretrained reports if it cannot be fetched
 
 
+def set_torch_threads(threads: int | None) -> None:
+    """Let torch use ``threads`` CPU threads (``None`` or 0 keeps torch's default)."""
+    if threads:
+        torch.set_num_threads(threads)
+
+
 def choose_device() -> torch.device:
     """CUDA when available, else CPU (MPS is skipped: several HF ops still fall back slowly)."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

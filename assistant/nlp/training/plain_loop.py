@@ -22,6 +22,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from assistant.errors import ConfigError
+from assistant.nlp.models import set_torch_threads
+from assistant.nlp.training.artifacts import save_fp16
 from assistant.nlp.training.classifier_metrics import classification_report
 from assistant.nlp.training.classify_data import (
     Example,
@@ -115,8 +117,7 @@ def train_sst2(train_paths: Sequence[str | Path], dev_paths: Sequence[str | Path
     )
 
     started = time.perf_counter()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    set_torch_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     train = read_many(train_paths, "sst2")
     if dev_paths:
@@ -186,9 +187,7 @@ def train_sst2(train_paths: Sequence[str | Path], dev_paths: Sequence[str | Path
         model.load_state_dict(best_state)
     _, preds = evaluate(model, dev_loader, device)
     report = classification_report([e.label for e in dev], [LABELS[p] for p in preds], LABELS)
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    model.half().save_pretrained(cfg.out, max_shard_size="15MB")
-    tokenizer.save_pretrained(cfg.out)
+    save_fp16(model, tokenizer, Path(cfg.out))
     summary = {
         "task": "sst2",
         "dev_accuracy": report["accuracy"],

@@ -34,6 +34,8 @@ import torch
 from transformers import Trainer, TrainerCallback
 
 from assistant.errors import ConfigError
+from assistant.nlp.models import set_torch_threads
+from assistant.nlp.training.artifacts import save_fp16
 from assistant.nlp.training.classifier_metrics import classification_report
 from assistant.nlp.training.classify_data import (
     Example,
@@ -47,7 +49,6 @@ log = logging.getLogger(__name__)
 
 TASKS_KEY = "answerspan_tasks"
 LEXICON_FILE = "bias_lexicon.json"
-MAX_SHARD = "15MB"
 
 
 @dataclass
@@ -324,8 +325,7 @@ def train_classifier(
     )
 
     started = time.perf_counter()
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    set_torch_threads(config.threads)
     set_seed(config.seed)
     tasks = list(tasks)
     slices = task_slices(tasks)
@@ -393,9 +393,7 @@ def train_classifier(
     train_seconds = time.perf_counter() - started
 
     reports = best.reports or evaluate_sets(model, tokenizer, dev_sets, config)
-    config.out.mkdir(parents=True, exist_ok=True)
-    model.half().save_pretrained(config.out, max_shard_size=MAX_SHARD)
-    tokenizer.save_pretrained(config.out)
+    save_fp16(model, tokenizer, config.out)
     lexicon = None
     if "bias" in tasks:
         lexicon = build_bias_lexicon([e for s in train_sets if s.task == "bias" for e in s.examples])

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from assistant.nlp.training.artifacts import save_fp16
 from assistant.nlp.training.squad_data import QAExample, load_examples, make_negatives
 
 log = logging.getLogger(__name__)
@@ -188,10 +189,10 @@ def train_reader(config: ReaderTrainConfig) -> dict:
         TrainingArguments,
     )
 
+    from assistant.nlp.models import set_torch_threads
     from assistant.nlp.training.qa_features import train_features
 
-    if config.threads:
-        torch.set_num_threads(config.threads)
+    set_torch_threads(config.threads)
     started = time.monotonic()
     examples, data_stats = load_training_examples(
         config.train_files, config.limit_train, config.negatives_ratio, config.seed
@@ -282,12 +283,7 @@ def save_reader(model, tokenizer, out: Path, config: ReaderTrainConfig) -> None:
     """fp16 safetensors in 15 MB shards, the tokenizer, and ``answerspan.json``."""
     import shutil
 
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("model*.safetensors*"):
-        old.unlink()  # a previous run's shards would otherwise mix with the new ones
-    model = model.to("cpu").half()
-    model.save_pretrained(out, max_shard_size="15MB", safe_serialization=True)
-    tokenizer.save_pretrained(out)
+    save_fp16(model, tokenizer, out)
     settings_path = out / "answerspan.json"
     settings = {}
     if settings_path.is_file():
