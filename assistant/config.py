@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,9 @@ class Settings:
     topic_model: str | None = None
     tag_passages: bool = True
     max_answer_tokens: int = 30
+    # None: the reader's calibrated value (its answerspan.json). The reader abstains when its
+    # no-answer score is above this, so a higher value answers more often.
+    no_answer_threshold: float | None = None
 
     def __post_init__(self) -> None:
         self.library_dir = (
@@ -49,5 +53,11 @@ class Settings:
         self.top_k = int(self.top_k)
         if not 1 <= int(self.max_answer_tokens) <= 512:
             raise ConfigError("Maximum answer length must be between 1 and 512 tokens.")
+        if self.no_answer_threshold is not None:
+            value = float(self.no_answer_threshold)
+            if not math.isfinite(value) or abs(value) > 1000:
+                raise ConfigError("The no-answer threshold must be a number between -1000 and "
+                                  f"1000, got {self.no_answer_threshold}.")
+            self.no_answer_threshold = value
         if self.library_dir.exists() and not self.library_dir.is_dir():
             raise ConfigError(f"Library location {self.library_dir} is a file, not a folder.")

@@ -71,6 +71,7 @@ class Assistant:
             self._reader = Reader(
                 resolve_model(self.settings.reader_model, "reader"),
                 max_answer_tokens=self.settings.max_answer_tokens,
+                no_answer_threshold=self.settings.no_answer_threshold,
             )
         return self._reader
 

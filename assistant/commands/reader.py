@@ -68,6 +68,9 @@ def register(
     a.add_argument("-k", type=int, default=None, help="passages to read (default 5)")
     a.add_argument("-n", "--answers", type=int, default=3, help="answers to show (default 3)")
     a.add_argument("--reader", default=None, metavar="MODEL", help="reader model (default bundled)")
+    a.add_argument("--no-answer-threshold", type=float, default=None, metavar="X",
+                   help="abstain when the reader's no-answer score is above X (default: the "
+                   "reader's calibrated value; higher answers more often)")
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("question", nargs="+", help="the question")
     a.set_defaults(handler=_ask)
@@ -207,6 +210,7 @@ def _ask(args: argparse.Namespace) -> int:
 
     question = " ".join(args.question)
     settings = Settings(library_dir=args.library, reader_model=args.reader,
+                        no_answer_threshold=args.no_answer_threshold,
                         **({"top_k": args.k} if args.k else {}))
     assistant = Assistant(settings)
     try:

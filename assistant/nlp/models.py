@@ -7,11 +7,10 @@ a local directory, or a Hugging Face model id (only works with network access / 
 
 from __future__ import annotations
 
+import json
 import logging
 from importlib import resources
 from pathlib import Path
-
-import torch
 
 from assistant.errors import ModelNotFoundError
 
@@ -79,9 +78,29 @@ def resolve_model(ref: str | None, default: str) -> str:
 def set_torch_threads(threads: int | None) -> None:
     """Let torch use ``threads`` CPU threads (``None`` or 0 keeps torch's default)."""
     if threads:
+        import torch
+
         torch.set_num_threads(threads)
 
 
-def choose_device() -> torch.device:
+def choose_device():  # -> torch.device
     """CUDA when available, else CPU (MPS is skipped: several HF ops still fall back slowly)."""
+    import torch
+
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+# Beside a reader's weights: the window size it was trained with and its no-answer threshold.
+READER_SETTINGS_FILE = "answerspan.json"
+
+
+def read_model_settings(model_dir: str | Path) -> dict:
+    """The reader's ``answerspan.json`` (threshold, window size), or ``{}`` if there is none."""
+    path = Path(model_dir) / READER_SETTINGS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        log.warning("ignoring unreadable %s: %s", path, err)
+        return {}

@@ -11,22 +11,20 @@ window most sure it holds an answer) is above the calibrated threshold, stored b
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from assistant.errors import ModelNotFoundError
+from assistant.nlp.models import read_model_settings
 from assistant.nlp.training.qa_features import Candidate, Window, best_spans, encode_windows
 from retrieval.types import Hit
 
 log = logging.getLogger(__name__)
 
-SETTINGS_FILE = "answerspan.json"
 DEFAULT_MAX_LENGTH = 384
 DEFAULT_STRIDE = 128
 
@@ -63,18 +61,6 @@ class PairPrediction:
     end: int
     score: float
     no_answer_score: float
-
-
-def read_model_settings(model_dir: str | Path) -> dict:
-    """The reader's ``answerspan.json`` (threshold, window size), or ``{}`` if there is none."""
-    path = Path(model_dir) / SETTINGS_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as err:
-        log.warning("ignoring unreadable %s: %s", path, err)
-        return {}
 
 
 class Reader:

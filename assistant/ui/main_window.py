@@ -579,6 +579,7 @@ class MainWindow(QMainWindow):
             new.library_dir != old.library_dir
             or new.reader_model != old.reader_model
             or new.tag_passages != old.tag_passages
+            or new.no_answer_threshold != old.no_answer_threshold
         )
         if rebuild:
             self.tasks.reconfigure(new)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -23,11 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.config import Settings
-from assistant.errors import ConfigError
+from assistant.errors import AssistantError, ConfigError
 
 log = logging.getLogger(__name__)
 
-_KEYS = ("library_dir", "top_k", "reader_model", "tag_passages")
+_KEYS = ("library_dir", "top_k", "reader_model", "tag_passages", "no_answer_threshold")
 
 
 def load_settings(store: QSettings, base: Settings | None = None) -> Settings:
@@ -42,6 +43,12 @@ def load_settings(store: QSettings, base: Settings | None = None) -> Settings:
         values["reader_model"] = str(store.value("settings/reader_model") or "") or None
     if store.contains("settings/tag_passages"):
         values["tag_passages"] = store.value("settings/tag_passages", True, type=bool)
+    if store.contains("settings/no_answer_threshold"):
+        raw = str(store.value("settings/no_answer_threshold") or "").strip()
+        try:
+            values["no_answer_threshold"] = float(raw) if raw else None
+        except ValueError:
+            log.warning("ignoring stored no-answer threshold %r", raw)
     try:
         return replace(settings, **values)
     except ConfigError as err:
@@ -55,11 +62,13 @@ def save_settings(store: QSettings, settings: Settings) -> None:
     store.setValue("settings/top_k", settings.top_k)
     store.setValue("settings/reader_model", settings.reader_model or "")
     store.setValue("settings/tag_passages", settings.tag_passages)
+    threshold = settings.no_answer_threshold
+    store.setValue("settings/no_answer_threshold", "" if threshold is None else repr(threshold))
     store.sync()
 
 
 class SettingsDialog(QDialog):
-    """Library location, number of passages, reader model and passage tagging."""
+    """Library location, number of passages, reader model, no-answer threshold and tagging."""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +100,32 @@ class SettingsDialog(QDialog):
         reader_row.addWidget(self.reader_edit, 1)
         reader_row.addWidget(browse_reader)
 
+        # The reader abstains ("not in your documents") when its no-answer score is above the
+        # threshold. Unchecked, the user's own value replaces the one calibrated with the model.
+        self.threshold_default = QCheckBox("the reader's calibrated value")
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(-100.0, 100.0)
+        self.threshold_spin.setDecimals(1)
+        self.threshold_spin.setSingleStep(1.0)
+        self.threshold_spin.setToolTip(
+            "The reader says the documents do not answer when its no-answer score is above "
+            "this. Higher: it answers more often (and more often wrongly); lower: it abstains "
+            "more readily."
+        )
+        custom = settings.no_answer_threshold
+        calibrated = read_model_settings_light(settings.reader_model).get("no_answer_threshold")
+        self.threshold_spin.setValue(
+            custom if custom is not None else float(calibrated or 0.0)
+        )
+        self.threshold_default.setChecked(custom is None)
+        self.threshold_spin.setEnabled(custom is not None)
+        self.threshold_default.toggled.connect(
+            lambda on: self.threshold_spin.setEnabled(not on)
+        )
+        threshold_row = QHBoxLayout()
+        threshold_row.addWidget(self.threshold_spin)
+        threshold_row.addWidget(self.threshold_default, 1)
+
         self.tag_check = QCheckBox("Tag passages with sentiment, bias and topic")
         self.tag_check.setChecked(settings.tag_passages)
 
@@ -98,6 +133,7 @@ class SettingsDialog(QDialog):
         form.addRow("Library location:", lib_row)
         form.addRow("Passages per question:", self.top_k_spin)
         form.addRow("Reader model:", reader_row)
+        form.addRow("No-answer threshold:", threshold_row)
         form.addRow("", self.tag_check)
         note = QLabel(
             "A new library location opens the library there (or starts an empty one). "
@@ -142,6 +178,9 @@ class SettingsDialog(QDialog):
             top_k=self.top_k_spin.value(),
             reader_model=reader,
             tag_passages=self.tag_check.isChecked(),
+            no_answer_threshold=(
+                None if self.threshold_default.isChecked() else self.threshold_spin.value()
+            ),
         )
 
     def accept(self) -> None:
@@ -164,3 +203,14 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Reader model folder")
         if folder:
             self.reader_edit.setText(folder)
+
+
+def read_model_settings_light(reader_model: str | None) -> dict:
+    """The reader's ``answerspan.json`` without loading anything heavy (runs on the GUI thread);
+    ``{}`` for a model id or a folder without one."""
+    from assistant.nlp.models import read_model_settings, resolve_model
+
+    try:
+        return read_model_settings(resolve_model(reader_model, "reader"))
+    except (AssistantError, OSError):
+        return {}

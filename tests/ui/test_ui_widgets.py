@@ -218,3 +218,42 @@ def test_runner_up_answers_below_a_tenth_of_the_best_are_hidden(news):
     result = AnswerResult("q", (best, good, noise, same), (), False)
     assert [a.text for a in shown_answers(result)] == ["464,000", "Catwoman"]
     assert shown_answers(AnswerResult("q", (best,), (), True)) == []
+
+
+def test_no_answer_threshold_is_stored_and_edited(qtbot, tmp_path):
+    path = str(tmp_path / "s.ini")
+    save_settings(QSettings(path, QSettings.Format.IniFormat),
+                  Settings(library_dir=tmp_path, no_answer_threshold=-7.25))
+    stored = load_settings(QSettings(path, QSettings.Format.IniFormat))
+    assert stored.no_answer_threshold == -7.25
+
+    # Default (None): the dialog shows the bundled reader's calibrated value, read-only.
+    dialog = SettingsDialog(Settings(library_dir=tmp_path))
+    qtbot.addWidget(dialog)
+    from assistant.nlp.models import bundled_model_dir, read_model_settings
+
+    calibrated = read_model_settings(bundled_model_dir("reader"))["no_answer_threshold"]
+    assert dialog.threshold_default.isChecked() and not dialog.threshold_spin.isEnabled()
+    assert dialog.threshold_spin.value() == pytest.approx(calibrated, abs=0.05)
+    assert dialog.result_settings().no_answer_threshold is None
+    dialog.threshold_default.setChecked(False)
+    assert dialog.threshold_spin.isEnabled()
+    dialog.threshold_spin.setValue(-3.5)
+    edited = dialog.result_settings()
+    assert edited.no_answer_threshold == -3.5
+
+    save_settings(QSettings(path, QSettings.Format.IniFormat), replace(edited,
+                  no_answer_threshold=None))
+    assert load_settings(QSettings(path, QSettings.Format.IniFormat)).no_answer_threshold is None
+    store = QSettings(path, QSettings.Format.IniFormat)
+    store.setValue("settings/no_answer_threshold", "a lot")  # unreadable: the default stays
+    assert load_settings(store, Settings(library_dir=tmp_path)).no_answer_threshold is None
+
+
+def test_settings_reject_a_threshold_that_is_not_a_number(tmp_path):
+    from assistant.errors import ConfigError
+
+    for bad in (float("nan"), float("inf"), 5000):
+        with pytest.raises(ConfigError, match="no-answer threshold"):
+            Settings(library_dir=tmp_path, no_answer_threshold=bad)
+    assert Settings(library_dir=tmp_path, no_answer_threshold="2.5").no_answer_threshold == 2.5

@@ -65,3 +65,18 @@ def test_ask_cli_json(library_dir: Path, capsys) -> None:
     assert 1 <= len(doc["passages"]) <= 4
     assert main(["ask", "--library", str(library_dir), QUESTION]) == 0
     assert "[[" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_ask_no_answer_threshold_overrides_the_calibrated_one(library_dir: Path, capsys) -> None:
+    from assistant.cli import main
+
+    def ask(threshold: str) -> dict:
+        assert main(["ask", "--library", str(library_dir), "--json", "--no-answer-threshold",
+                     threshold, QUESTION]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    never = ask("1000")  # no score is above it: always answers
+    assert never["no_answer"] is False and "Jemele Hill" in never["answers"][0]["text"]
+    always = ask("-1000")  # every score is above it: abstains, still lists what it read
+    assert always["no_answer"] is True and always["answers"] == [] and always["passages"]
