@@ -24,6 +24,9 @@ EOF
   data/qa/extra/subjqa/{electronics,grocery,restaurants,tripadvisor}/splits/train.csv \
   data/sentiment/financial-phrasebank-train.csv data/sentiment/newsmtsc/train.jsonl \
   data/sentiment/newsmtsc/devtest_mt.jsonl data/bias/babe-sg2-train.csv \
-  data/topic/bbc-news-train.csv data/sentiment/sst2/train.tsv data/sentiment/sst2/dev.tsv)
+  data/topic/bbc-news-train.csv data/sentiment/sst2/train.tsv data/sentiment/sst2/dev.tsv \
+  data/sentiment/semeval2017-4a/twitter-2016train-A.tsv \
+  data/sentiment/semeval2017-4a/twitter-2016dev-A.tsv data/sentiment/sst5/train.txt \
+  data/sentiment/sst5/dev.txt)
 cp ../shared/data/qa/squad-v1.1-train.json.gz carry/
 du -sh carry
