@@ -11,8 +11,12 @@ import json
 import logging
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import ModelNotFoundError
+
+if TYPE_CHECKING:  # torch is imported only where it is used: the GUI thread reads settings here
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +87,7 @@ def set_torch_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def choose_device():  # -> torch.device
+def choose_device() -> torch.device:
     """CUDA when available, else CPU (MPS is skipped: several HF ops still fall back slowly)."""
     import torch
 
