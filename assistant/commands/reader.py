@@ -47,6 +47,12 @@ def register(
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--bf16", action="store_true",
                    help="bf16 mixed precision (GPU, or CPUs with AVX512-BF16/AMX)")
+    p.add_argument("--teacher", nargs="+", default=None, metavar="DIR", dest="teachers",
+                   help="distil from these readers (their mean logits; same vocabulary)")
+    p.add_argument("--distill-alpha", type=float, default=0.5,
+                   help="weight of the teachers' loss against the labels' (default 0.5)")
+    p.add_argument("--distill-temperature", type=float, default=2.0,
+                   help="softmax temperature of the distillation loss (default 2)")
     p.set_defaults(handler=_train)
 
     e = evaluate.add_parser("reader", help="SQuAD EM/F1 of a reader (v1.1 or v2.0 file)")
@@ -101,6 +107,9 @@ def _train(args: argparse.Namespace) -> int:
         save_steps=args.save_steps,
         seed=args.seed,
         bf16=args.bf16,
+        teachers=list(args.teachers or []),
+        distill_alpha=args.distill_alpha,
+        distill_temperature=args.distill_temperature,
         command=_command_line(args),
     )
     summary = train_reader(config)
@@ -123,8 +132,11 @@ def _command_line(args: argparse.Namespace) -> str:
     for key, value in sorted(vars(args).items()):
         if key in skip or value is None or value is False:
             continue
-        flag = "--" + key.replace("_", "-")
-        parts += [flag] if value is True else [flag, str(value)]
+        flag = "--" + {"teachers": "teacher"}.get(key, key).replace("_", "-")
+        if isinstance(value, list):
+            parts += [flag, *map(str, value)]
+        else:
+            parts += [flag] if value is True else [flag, str(value)]
     return shlex.join(parts)
 
 

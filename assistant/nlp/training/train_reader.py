@@ -15,7 +15,7 @@ import platform
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +51,9 @@ class ReaderTrainConfig:
     save_steps: int = 500
     seed: int = 42
     bf16: bool = False
+    teachers: list[str] = field(default_factory=list)
+    distill_alpha: float = 0.5
+    distill_temperature: float = 2.0
     command: str = ""
 
     def __post_init__(self) -> None:
@@ -68,6 +71,10 @@ class ReaderTrainConfig:
             raise ConfigError("--negatives-ratio must be between 0 and 1.")
         if not 0 <= self.warmup < 1:
             raise ConfigError("--warmup is a fraction of the steps, in [0, 1).")
+        if not 0 <= self.distill_alpha <= 1:
+            raise ConfigError("--distill-alpha must be between 0 and 1.")
+        if not 0 < self.distill_temperature <= 20:
+            raise ConfigError("--distill-temperature must be in (0, 20].")
 
 
 class _QADataset:
@@ -182,14 +189,14 @@ def load_training_examples(
 def train_reader(config: ReaderTrainConfig) -> dict:
     """Run the fine-tune and write the model directory; returns the run summary."""
     import torch
-    from transformers import (
-        AutoModelForQuestionAnswering,
-        AutoTokenizer,
-        DataCollatorWithPadding,
-        TrainingArguments,
-    )
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer, TrainingArguments
 
     from assistant.nlp.models import set_torch_threads
+    from assistant.nlp.training.distill import (
+        WindowCollator,
+        attach_teacher_logits,
+        distilling_trainer,
+    )
     from assistant.nlp.training.qa_features import train_features
 
     set_torch_threads(config.threads)
@@ -202,6 +209,10 @@ def train_reader(config: ReaderTrainConfig) -> dict:
     data_stats["windows"] = len(features)
     data_stats["no_answer_windows"] = sum(f["start_positions"] == 0 for f in features)
     log.info("training data: %s", data_stats)
+    if config.teachers:
+        data_stats["distillation"] = attach_teacher_logits(features, config.teachers, tokenizer)
+        data_stats["distillation"].update(alpha=config.distill_alpha,
+                                          temperature=config.distill_temperature)
     # fp32 weights even from an fp16 checkpoint: transformers v5 would otherwise keep fp16 and the
     # optimizer would update half-precision weights (mixed precision needs fp32 masters).
     model = AutoModelForQuestionAnswering.from_pretrained(config.base, dtype=torch.float32)
@@ -228,7 +239,10 @@ def train_reader(config: ReaderTrainConfig) -> dict:
         fp16=torch.cuda.is_available() and not config.bf16,
         bf16=config.bf16,
         use_cpu=not torch.cuda.is_available() and not torch.backends.mps.is_available(),
-        dataloader_num_workers=0,
+        # On a GPU the step is short and padding batches in the main process would leave the
+        # GPU waiting; on a CPU workers would only compete with the training threads.
+        dataloader_num_workers=2 if torch.cuda.is_available() else 0,
+        remove_unused_columns=False,  # the teachers' logits travel with the batch
         disable_tqdm=False,
     )
     callbacks = []
@@ -238,11 +252,14 @@ def train_reader(config: ReaderTrainConfig) -> dict:
         callbacks.append(budget)
     trainer_cls = _trainer_class(config.max_minutes * 60 if config.max_minutes else None,
                                  config.warmup)
+    if config.teachers:
+        trainer_cls = distilling_trainer(trainer_cls, config.distill_alpha,
+                                         config.distill_temperature)
     trainer = trainer_cls(
         model=model,
         args=args,
         train_dataset=_QADataset(features),
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=WindowCollator(tokenizer.pad_token_id),
         processing_class=tokenizer,
         callbacks=callbacks,
     )
@@ -314,6 +331,14 @@ def write_model_card(out: Path, summary: dict, extra_sections: str = "") -> None
         f"`{Path(cfg['dev_file']).name}`" if dev else "not measured during training"
     )
     hours = summary["train_seconds"] / 3600
+    distill = summary["data"].get("distillation")
+    distill_line = (
+        f"- Distilled from the mean start/end logits of {len(distill['teachers'])} teacher "
+        f"reader(s) ({', '.join(Path(t).name for t in distill['teachers'])}): loss = "
+        f"(1 - {distill['alpha']}) x CE(labels) + {distill['alpha']} x T^2 x KL(teachers || "
+        f"student) at T = {distill['temperature']}; reading the teachers took "
+        f"{distill['seconds']:.0f} s\n" if distill else ""
+    )
     card = f"""---
 language: en
 license: mit
@@ -334,7 +359,7 @@ window size used in training and the calibrated no-answer threshold.
   + {summary['data']['generated_negatives']} generated unanswerable examples (the question paired
   with another paragraph of the same article) = {summary['data']['windows']} windows;
   {summary['data']['no_answer_windows']} windows are labelled "no answer" ([CLS]).
-- Steps: {summary['steps']} (batch {cfg['batch_size']}); windows seen: {summary['windows_seen']};
+{distill_line}- Steps: {summary['steps']} (batch {cfg['batch_size']}); windows seen: {summary['windows_seen']};
   stopped by time budget: {summary['stopped_by_time_budget']}; final train loss {summary['train_loss']}
 - Hyper-parameters: lr {cfg['lr']}, linear schedule, warmup {cfg['warmup']}, weight decay
   {cfg['weight_decay']}, epochs {cfg['epochs']}, max_length {cfg['max_length']}, stride {cfg['stride']},
