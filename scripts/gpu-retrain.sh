@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Retrain the bundled models on a lent GPU with the project's own `train` commands, in one go.
+# Retrain the bundled models on a lent GPU with the project's own `train` commands.
 #
-#   bash scripts/gpu-retrain.sh train OUT    train two readers, two taggers and the SST-2 loop at
-#                                            once; pack the better reader (a split tar) and all
-#                                            logs and model cards into OUT
-#   bash scripts/gpu-retrain.sh taggers OUT  pack the better tagger model of `train` into OUT
-#   bash scripts/gpu-retrain.sh reader OUT   train one reader alone (READER_LR, READER_MINUTES),
-#                                            no dev scoring (evaluate it where it lands), pack it
+#   bash scripts/gpu-retrain.sh all OUT      (call 1, ~9 min) train three teacher readers and two
+#                                            tagger recipes side by side, then distil one student
+#                                            reader from the teachers; pack it into OUT
+#   bash scripts/gpu-retrain.sh taggers OUT  (call 2, seconds) pack the better tagger model
+#   bash scripts/gpu-retrain.sh reader OUT   train one reader alone (READER_LR, READER_MINUTES)
 #
-# Why this shape: a lent GPU comes for minutes, only the checkout travels (64 MiB) and at most
-# 8 files of 16 MiB come back, so both models cannot come back from one call. It expects
+# Why this shape: a lent GPU comes for 15 minutes in all (start and idle time included), one
+# call runs at most 10 minutes, only the checkout travels (64 MiB) and at most 64 MiB come back
+# per call. The base model (45 MB as fp16) plus the data fill the checkout, so the bundled
+# models cannot travel too: the teachers are trained in the same call. Only one model fits in
+# what a call returns, hence a second, short call for the taggers. An earlier two-call plan
+# (teachers in call 1, the bundled reader as a fourth teacher in call 2) ran out of time.
+# `all` keeps to DEADLINE seconds (default 530) from its start: the student's time budget is
+# what is left after the teachers minus STUDENT_OVERHEAD (tokenising, reading the teachers,
+# the dev evaluation), and every step is logged with its time to OUT/progress.log, which comes
+# back even when the call is cut off.
+# Call 1 expects
 #   carry/base                          the base model converted to fp16 (45 MB instead of 90 MB)
 #   carry/squad-v1.1-train.json.gz      and carry/data.tar.xz: the other files of ../shared/data
 # and unpacks the data to ../shared/data so the recorded commands are the ones a user types.
@@ -18,15 +26,21 @@
 # of everything, to test the script on a CPU first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-stage=${1:?train or taggers}
+stage=${1:?all, taggers or reader}
 out=${2:?output folder}
 PY=${PY:-python3}
 WORK=${WORK:-/tmp/answerspan-gpu}
 READER_MINUTES=${READER_MINUTES:-3.5}
+DEADLINE=${DEADLINE:-530}
+STARTED=$SECONDS
 TINY=${TINY:-0}
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=true
 D=../shared/data
 mkdir -p "$out" "$WORK/logs"
+
+say() {  # say MESSAGE: print and log with the seconds since the start of this call
+  echo "[$((SECONDS - STARTED)) s] $*" | tee -a "$out/progress.log"
+}
 
 pack_model() {  # pack_model DIR NAME: the model folder as one tar in 15 MiB parts (NAME.tar.partNN)
   # (the word-embedding tensor alone is 23 MB, so even 15 MB safetensors shards can be too big)
@@ -55,9 +69,13 @@ EOF
 }
 
 if [ "$stage" = taggers ]; then
-  best=$(best_by taggers "$WORK"/taggers-*) || exit 1
+  for t in taggers-a taggers-b; do  # normally done long before; wait in case
+    while [ ! -f "$WORK/$t.done" ]; do sleep 2; done
+  done
+  best=$(best_by taggers "$WORK"/taggers-?) || exit 1
   echo "packing $best"
   pack_model "$best" taggers
+  tar -czf "$out/taggers-runs.tgz" -C "$WORK" --exclude='*.safetensors' logs taggers-a taggers-b
   exit 0
 fi
 
@@ -65,7 +83,7 @@ if [ ! -d "$D" ]; then  # on the GPU machine: the data travelled in carry/
   mkdir -p ../shared && tar -xJf carry/data.tar.xz -C ../shared || exit 1
   cp carry/squad-v1.1-train.json.gz "$D/qa/" || exit 1
 fi
-nvidia-smi --query-gpu=name,memory.total --format=csv 2>/dev/null | tee "$WORK/logs/gpu.txt"
+nvidia-smi --query-gpu=name,memory.total --format=csv 2>/dev/null | tee -a "$WORK/logs/gpu.txt"
 "$PY" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$WORK/logs/gpu.txt"
 
 reader_tiny=() classifier_tiny=() eval_tiny=()
@@ -74,26 +92,21 @@ if [ "$TINY" = 1 ]; then
   classifier_tiny=(--limit-train 40 --max-steps 3 --limit-dev 30)
   eval_tiny=(--limit 60)
 fi
-reader_dev=(--dev "$D/qa/squad-v1.1-dev.json.gz" --dev-limit 0)
-[ "$stage" = reader ] && reader_dev=()
 # Tweets and film reviews: neutral on news dev scores, +0.09 macro-F1 on tweets (bench/sentiment_mix.sh).
 SENTIMENT_EXTRA=("sentiment=$D/sentiment/semeval2017-4a/twitter-2016train-A.tsv"
   "sentiment=$D/sentiment/sst5/train.txt")
 SUBJQA=("$D"/qa/extra/subjqa/{electronics,grocery,restaurants,tripadvisor}/splits/train.csv)
 
-train_reader() {  # train_reader NAME LR BATCH [MAX_LENGTH STRIDE]
-  local name=$1 lr=$2 batch=$3 max_length=${4:-256} stride=${5:-96}
+train_reader() {  # train_reader NAME LR BATCH SEED MINUTES DEV_LIMIT [more train-reader options]
+  local name=$1 lr=$2 batch=$3 seed=$4 minutes=$5 dev_limit=$6
+  shift 6
   "$PY" -m assistant train reader \
     --train "$D/qa/squad-v1.1-train.json.gz" "$D/qa/extra/squad-v2.0-train-first10articles.json" \
       "${SUBJQA[@]}" \
-    "${reader_dev[@]}" --base carry/base \
-    --negatives-ratio 0.15 --batch-size "$batch" --lr "$lr" --warmup 0.1 \
-    --max-length "$max_length" --stride "$stride" --epochs 20 --max-minutes "$READER_MINUTES" --bf16 "${reader_tiny[@]}" \
-    --out "$WORK/$name" || return 1
-  [ "$stage" = reader ] && return 0
-  "$PY" -m assistant evaluate reader --squad "$D/qa/squad-v2.0-dev.json.gz" \
-    --model "$WORK/$name" --calibrate --keep-answers 0.8 --json "${eval_tiny[@]}" \
-    >"$WORK/$name/squad-v2-dev.json"
+    --dev "$D/qa/squad-v1.1-dev.json.gz" --dev-limit "$dev_limit" --base carry/base \
+    --negatives-ratio 0.15 --batch-size "$batch" --lr "$lr" --warmup 0.1 --seed "$seed" \
+    --max-length 256 --stride 96 --epochs 20 --max-minutes "$minutes" --bf16 "${reader_tiny[@]}" \
+    "$@" --out "$WORK/$name"
 }
 
 train_taggers() {  # train_taggers NAME EPOCHS LR BATCH
@@ -107,29 +120,54 @@ train_taggers() {  # train_taggers NAME EPOCHS LR BATCH
     "${classifier_tiny[@]}" --out "$WORK/$1"
 }
 
+in_background() {  # in_background NAME COMMAND...: run detached; write NAME.done with its status
+  local name=$1
+  shift
+  rm -f "$WORK/$name.done"
+  setsid bash -c "$(declare -p D PY WORK reader_tiny classifier_tiny SENTIMENT_EXTRA SUBJQA); \
+    $(declare -f train_reader train_taggers); $*; echo \$? >'$WORK/$name.done'" \
+    >"$WORK/logs/$name.log" 2>&1 </dev/null &
+}
+
+if [ "$stage" = all ]; then
+  # Three seeds of the bundled recipe share the GPU with the taggers (a 22M model leaves it
+  # mostly idle alone); their mean logits then teach a student that has the GPU to itself.
+  teacher_minutes=${TEACHER_MINUTES:-2.5}
+  for i in 1 2 3; do
+    in_background "teacher-$i" train_reader "teacher-$i" 2e-4 64 "$i" "$teacher_minutes" 2000
+  done
+  in_background taggers-a train_taggers taggers-a 3 8e-5 16
+  in_background taggers-b train_taggers taggers-b 5 5e-5 32
+  say "started teachers ($teacher_minutes min each) and taggers"
+  teachers=()
+  for i in 1 2 3; do
+    while [ ! -f "$WORK/teacher-$i.done" ]; do sleep 2; done
+    say "teacher-$i exit $(cat "$WORK/teacher-$i.done"): $(grep -v 'it/s]' "$WORK/logs/teacher-$i.log" | grep -E 'dev .*F1' | tail -n 1)"
+    [ "$(cat "$WORK/teacher-$i.done")" = 0 ] && teachers+=("$WORK/teacher-$i")
+  done
+  distill=()
+  [ ${#teachers[@]} -gt 0 ] && distill=(--teacher "${teachers[@]}" \
+    --distill-alpha "${DISTILL_ALPHA:-0.7}" --distill-temperature 2)
+  left=$((DEADLINE - (SECONDS - STARTED) - ${STUDENT_OVERHEAD:-150}))
+  minutes=$("$PY" -c "print(round(max(0.5, min($READER_MINUTES, $left / 60)), 2))")
+  say "student: $minutes min, teachers: ${teachers[*]:-none}"
+  train_reader student 2e-4 64 42 "$minutes" "${STUDENT_DEV_LIMIT:-0}" "${distill[@]}" \
+    >"$WORK/logs/student.log" 2>&1
+  say "student exit $?: $(grep -v 'it/s]' "$WORK/logs/student.log" | grep -E 'saved reader|dev .*F1' | tail -n 2 | tr '\n' ' ')"
+  [ -f "$WORK/student/training_summary.json" ] && pack_model "$WORK/student" reader
+  tar -czf "$out/runs.tgz" -C "$WORK" --exclude='*.safetensors' --exclude='_trainer' \
+    --exclude='*.arrow' logs student teacher-1 teacher-2 teacher-3 2>/dev/null
+  say "packed"
+  ls -la "$out" "$out"/*
+  exit 0
+fi
+
 if [ "$stage" = reader ]; then  # one reader with the whole GPU
-  train_reader reader-solo "${READER_LR:-2e-4}" 64 2>&1 | tee "$WORK/logs/reader-solo.log" |
-    grep -v 'it/s]' | tail -5
+  train_reader reader-solo "${READER_LR:-2e-4}" 64 42 "$READER_MINUTES" 0 2>&1 |
+    tee "$WORK/logs/reader-solo.log" | grep -v 'it/s]' | tail -5
   pack_model "$WORK/reader-solo" reader
   tar -czf "$out/runs.tgz" -C "$WORK" --exclude='*.safetensors' logs reader-solo
   exit 0
 fi
-
-# 2e-4 beat 1e-4 (F1 81.4 vs 80.7 after 2.1 epochs); next question: do longer windows help?
-train_reader reader-a 2e-4 64 >"$WORK/logs/reader-a.log" 2>&1 &
-train_reader reader-b 2e-4 64 384 128 >"$WORK/logs/reader-b.log" 2>&1 &
-train_taggers taggers-a 3 8e-5 16 >"$WORK/logs/taggers-a.log" 2>&1 &
-train_taggers taggers-b 5 5e-5 32 >"$WORK/logs/taggers-b.log" 2>&1 &
-"$PY" -m assistant train classifier --task sst2 --train "$D/sentiment/sst2/train.tsv" \
-  --dev "$D/sentiment/sst2/dev.tsv" --epochs 2 --lr 3e-5 --batch-size 32 --max-length 64 \
-  --base carry/base "${classifier_tiny[@]}" --out "$WORK/sst2" >"$WORK/logs/sst2.log" 2>&1 &
-wait
-nvidia-smi 2>/dev/null | head -20 >>"$WORK/logs/gpu.txt"
-
-best=$(best_by reader "$WORK"/reader-a "$WORK"/reader-b 2>>"$WORK/logs/selection.txt")
-echo "best reader: $best" | tee -a "$WORK/logs/selection.txt"
-[ -n "$best" ] && [ -d "$best" ] && pack_model "$best" reader
-# Everything small of every run (cards, summaries, logs), for the notes and the model cards.
-tar -czf "$out/runs.tgz" -C "$WORK" --exclude='*.safetensors' --exclude='_trainer' \
-  --exclude='.*-checkpoints' .
-ls -la "$out" "$out"/*
+echo "unknown stage $stage" >&2
+exit 2
