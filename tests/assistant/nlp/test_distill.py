@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-torch = pytest.importorskip("torch")
-
-from assistant.errors import ConfigError  # noqa: E402
-from assistant.nlp.training.distill import (  # noqa: E402
+from assistant.errors import ConfigError
+from assistant.nlp.training.distill import (
     PAD_LOGIT,
     WindowCollator,
     attach_teacher_logits,
@@ -62,7 +61,7 @@ def test_a_teacher_with_another_vocabulary_is_refused(tmp_path: Path) -> None:
     from assistant.nlp.models import base_model_path
 
     vocab = tmp_path / "vocab.txt"
-    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "a"]))
+    vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\na\n")
     BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(tmp_path / "other")
     student = AutoTokenizer.from_pretrained(base_model_path())
     with pytest.raises(ConfigError, match="another vocabulary"):
