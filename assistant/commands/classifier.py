@@ -57,6 +57,9 @@ def register(
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--no-class-weights", action="store_true",
                    help="plain cross-entropy instead of class-weighted")
+    p.add_argument("--word-loss", type=float, default=0.0, metavar="W",
+                   help="bias: also learn to tag BABE's biased words, this loss weight "
+                        "(a training aid; the saved model is a plain classifier)")
     p.set_defaults(handler=_train)
 
     e = evaluate.add_parser(
@@ -168,7 +171,7 @@ def _train(args: argparse.Namespace) -> int:
         base=base, out=args.out, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
         max_length=per_task, default_max_length=default_len, max_steps=args.max_steps,
         seed=args.seed, threads=args.threads, class_weights=not args.no_class_weights,
-        command=command,
+        word_loss=args.word_loss, command=command,
     )
     train_sets, dev_sets = load_sets(
         tasks, train_pairs, dev_pairs, dev_fraction=args.dev_fraction,

@@ -77,6 +77,8 @@ class ClassifierConfig:
     seed: int = 13
     threads: int | None = None
     class_weights: bool = True
+    # Weight of the auxiliary loss that tags the words BABE annotators marked as biased (0: off).
+    word_loss: float = 0.0
     command: str = ""
 
     def __post_init__(self) -> None:
@@ -90,6 +92,8 @@ class ClassifierConfig:
         for n in [self.default_max_length, *self.max_length.values()]:
             if not 8 <= n <= 512:
                 raise ConfigError(f"Maximum length must be between 8 and 512 tokens, got {n}.")
+        if not 0 <= self.word_loss <= 10:
+            raise ConfigError(f"--word-loss must be between 0 and 10, got {self.word_loss}.")
         if self.out.exists() and not self.out.is_dir():
             raise ConfigError(f"Output {self.out} is a file.")
 
@@ -199,8 +203,9 @@ class MultiTaskTrainer(Trainer):
     """Trainer with a per-task masked, class-weighted cross-entropy and task batches."""
 
     def __init__(self, *args, group_mask: torch.Tensor, class_weights: torch.Tensor | None,
-                 batch_sampler: TaskBatchSampler, **kwargs) -> None:
+                 batch_sampler: TaskBatchSampler, word_loss: float = 0.0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.word_loss = word_loss
         self.group_mask = group_mask
         self.class_weights = class_weights
         self.task_batches = batch_sampler
@@ -213,14 +218,58 @@ class MultiTaskTrainer(Trainer):
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
-        outputs = model(**inputs)
+        word_labels = inputs.pop("word_labels", None)
+        outputs = model(**inputs, output_hidden_states=word_labels is not None)
         logits = outputs.logits.float()
         mask = self.group_mask.to(logits.device)[labels]
         # -1e4 rather than -inf: a masked unit then contributes exp(-1e4) = 0 without NaNs.
         logits = logits.masked_fill(~mask, -1e4)
         weight = None if self.class_weights is None else self.class_weights.to(logits.device)
         loss = torch.nn.functional.cross_entropy(logits, labels, weight=weight)
+        if word_labels is not None and self.word_loss:
+            loss = loss + self.word_loss * _word_tag_loss(
+                model.word_head(outputs.hidden_states[-1]).squeeze(-1), word_labels)
         return (loss, outputs) if return_outputs else loss
+
+
+IGNORE = -100  # a token without a word label (special tokens, other tasks' rows)
+
+
+def biased_word_labels(example: Example, offsets: Sequence[tuple[int, int]]) -> list[int]:
+    """Per token: 1 inside a word the annotators marked as biased, 0 elsewhere, ``IGNORE`` for
+    special tokens. A biased sentence whose words were not marked is all ``IGNORE`` (unknown);
+    a not-biased sentence is all 0."""
+    if example.label == "biased" and not example.words:
+        return [IGNORE] * len(offsets)
+    marked = {tok for w in example.words for tok in word_tokens(w)}
+    spans = [m.span() for m in _WORD.finditer(example.text.lower()) if m.group() in marked]
+    return [IGNORE if a == b else int(any(a < e and s < b for s, e in spans))
+            for a, b in offsets]
+
+
+def _word_tag_loss(token_logits: torch.Tensor, word_labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy over the labelled tokens of the batch (0 when there are none)."""
+    known = word_labels != IGNORE
+    if not known.any():
+        return token_logits.sum() * 0.0  # keeps the graph (and DDP) happy
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        token_logits[known].float(), word_labels[known].float())
+
+
+class _WordLabelCollator:
+    """Pads like ``inner`` and pads ``word_labels`` (when present) with ``IGNORE``."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        if "word_labels" not in rows[0]:
+            return self.inner(rows)
+        words = [r["word_labels"] for r in rows]
+        batch = self.inner([{k: v for k, v in r.items() if k != "word_labels"} for r in rows])
+        n = batch["input_ids"].shape[1]
+        batch["word_labels"] = torch.tensor([w + [IGNORE] * (n - len(w)) for w in words])
+        return batch
 
 
 def class_weight_vector(
@@ -343,15 +392,23 @@ def train_classifier(
 
     rows: list[dict[str, Any]] = []
     groups: dict[str, list[int]] = {t: [] for t in tasks}
+    word_loss = config.word_loss if "bias" in tasks else 0.0
     for s in train_sets:
         enc = tokenizer([e.text for e in s.examples], truncation=True,
-                        max_length=config.length(s.task))
+                        max_length=config.length(s.task), return_offsets_mapping=bool(word_loss))
         offset = slices[s.task][0]
         labels = task_labels(s.task)
         for i, e in enumerate(s.examples):
             groups[s.task].append(len(rows))
             rows.append({"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i],
                          "labels": offset + labels.index(e.label)})
+            if word_loss:
+                rows[-1]["word_labels"] = (
+                    biased_word_labels(e, enc["offset_mapping"][i]) if s.task == "bias"
+                    else [IGNORE] * len(enc["input_ids"][i]))
+    if word_loss:
+        # A training aid only: attached so that the optimizer updates it, removed before saving.
+        model.word_head = torch.nn.Linear(model.config.hidden_size, 1)
     lengths = [len(r["input_ids"]) for r in rows]
     group_mask = torch.zeros(len(names), len(names), dtype=torch.bool)
     for a, b in slices.values():
@@ -381,15 +438,18 @@ def train_classifier(
         model=model,
         args=args,
         train_dataset=_Encoded(rows),
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=_WordLabelCollator(DataCollatorWithPadding(tokenizer)),
         group_mask=group_mask,
         class_weights=weights,
         batch_sampler=sampler,
+        word_loss=word_loss,
     )
     best = _BestEpoch(model, tokenizer, dev_sets, config)
     trainer.add_callback(best)
     trainer.train()
     model = best.restore(model)
+    if word_loss:
+        del model.word_head
     train_seconds = time.perf_counter() - started
 
     reports = best.reports or evaluate_sets(model, tokenizer, dev_sets, config)
@@ -411,7 +471,8 @@ def train_classifier(
         "hardware": _hardware(),
         "config": {"epochs": config.epochs, "lr": config.lr, "batch_size": config.batch_size,
                    "max_length": {t: config.length(t) for t in tasks}, "seed": config.seed,
-                   "class_weights": config.class_weights, "max_steps": config.max_steps},
+                   "class_weights": config.class_weights, "max_steps": config.max_steps,
+                   "word_loss": word_loss},
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "bias_lexicon_size": len(lexicon) if lexicon is not None else None,
     }

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tiny_multitask(tmp_path_factory, data_dir: Path) -> Path:
-    """A sentiment+bias model trained for 4 steps through the CLI."""
+    """A sentiment+bias model trained for 4 steps through the CLI (with the biased-word loss)."""
     out = tmp_path_factory.mktemp("clf") / "tiny"
     code = main([
         "train", "classifier", "--task", "sentiment,bias",
@@ -23,7 +23,7 @@ def tiny_multitask(tmp_path_factory, data_dir: Path) -> Path:
         f"bias={data_dir / 'bias/babe-sg2-train.csv'}",
         "--dev", f"sentiment={data_dir / 'sentiment/newsmtsc/devtest_mt.jsonl'}",
         "--limit-train", "32", "--limit-dev", "24", "--max-steps", "4", "--batch-size", "8",
-        "--max-length", "48", "--threads", "1", "--out", str(out),
+        "--max-length", "48", "--threads", "1", "--word-loss", "0.5", "--out", str(out),
     ])
     assert code == 0
     return out
@@ -49,6 +49,13 @@ def test_training_saves_fp16_sharded_model_with_card(tiny_multitask: Path) -> No
     assert {r["n"] for r in summary["dev"].values()} == {24}
     assert len(summary["dev"]) == 3  # two held-out splits + NewsMTSC devtest
     assert isinstance(json.loads((tiny_multitask / "bias_lexicon.json").read_text()), dict)
+    assert summary["config"]["word_loss"] == 0.5
+    # The word-tagging head is a training aid: the saved model is a plain classifier.
+    keys = set()
+    for shard in shards:
+        with safe_open(str(shard), "pt") as f:
+            keys |= set(f.keys())
+    assert "classifier.weight" in keys and not any(k.startswith("word_head") for k in keys)
 
 
 def test_evaluate_classifier_json_and_plot(tiny_multitask: Path, data_dir: Path, tmp_path: Path,
