@@ -574,10 +574,14 @@ def model_card(summary: dict[str, Any]) -> str:
           f"{', '.join(f'{k} {v}' for k, v in sorted(s['labels'].items()))} |"
           for s in summary["train"]],
         "",
-        ("Dev sets \"held-out 15%\" are stratified splits (seed 13) of the train files, cut before "
-        "training and never trained on. NewsMTSC sentences get a sentence label only when all "
-        "their target mentions agree (others dropped). Class-weighted cross-entropy "
-        "(`n / (k * n_class)` within each task)."),
+        (f"Dev sets \"held-out 15%\" are stratified splits (seed {summary['config']['seed']}) "
+        "of the train files, cut before training and never trained on. NewsMTSC sentences get a "
+        "sentence label only when all their target mentions agree (others dropped). "
+        "Class-weighted cross-entropy (`n / (k * n_class)` within each task)." + (
+            f" The bias task also learned to tag the words BABE annotators marked as biased "
+            f"(binary cross-entropy of a linear token head, weight "
+            f"{summary['config']['word_loss']}; the head is a training aid and is not saved)."
+            if summary["config"].get("word_loss") else "")),
         "",
         f"Hyper-parameters: `{json.dumps(summary['config'])}`.",
         "",

@@ -43,7 +43,8 @@ def test_training_saves_fp16_sharded_model_with_card(tiny_multitask: Path) -> No
         assert str(f.get_tensor(next(iter(f.keys()))).dtype) == "torch.float16"
     card = (tiny_multitask / "README.md").read_text()
     for needle in ("| sentiment | negative, neutral, positive |", "answerspan train classifier",
-                   "devtest_mt.jsonl", "macro-F1", "How passages are tagged", "bias_lexicon"):
+                   "devtest_mt.jsonl", "macro-F1", "How passages are tagged", "bias_lexicon",
+                   "marked as biased (binary cross-entropy of a linear token head, weight 0.5"):
         assert needle in card
     summary = json.loads((tiny_multitask / "train_summary.json").read_text())
     assert {r["n"] for r in summary["dev"].values()} == {24}
