@@ -60,6 +60,8 @@ def register(
     p.add_argument("--word-loss", type=float, default=0.0, metavar="W",
                    help="bias: also learn to tag BABE's biased words, this loss weight "
                         "(a training aid; the saved model is a plain classifier)")
+    p.add_argument("--freeze-word-embeddings", action="store_true",
+                   help="keep the base's word embeddings (not trained)")
     p.set_defaults(handler=_train)
 
     e = evaluate.add_parser(
@@ -171,7 +173,8 @@ def _train(args: argparse.Namespace) -> int:
         base=base, out=args.out, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
         max_length=per_task, default_max_length=default_len, max_steps=args.max_steps,
         seed=args.seed, threads=args.threads, class_weights=not args.no_class_weights,
-        word_loss=args.word_loss, command=command,
+        word_loss=args.word_loss, freeze_word_embeddings=args.freeze_word_embeddings,
+        command=command,
     )
     train_sets, dev_sets = load_sets(
         tasks, train_pairs, dev_pairs, dev_fraction=args.dev_fraction,
@@ -186,8 +189,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
 
+    from assistant.nlp.classifier_weights import load_classifier
     from assistant.nlp.models import choose_device, set_torch_threads
     from assistant.nlp.taggers import default_model_for
     from assistant.nlp.training.classifier_metrics import (
@@ -207,7 +211,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.limit:
         examples = examples[: args.limit]
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    model = load_classifier(model_dir)
     device = choose_device()
     model.to(device).float() if device.type == "cpu" else model.to(device)
     tasks = tasks_of(model.config)

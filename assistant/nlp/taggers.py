@@ -126,14 +126,15 @@ class TaggerModel:
             if self._model is not None:
                 return
             import torch
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+            from transformers import AutoTokenizer
 
+            from assistant.nlp.classifier_weights import load_classifier
             from assistant.nlp.models import choose_device
 
             device = torch.device(self._device_name) if self._device_name else choose_device()
             try:
                 tokenizer = AutoTokenizer.from_pretrained(self.path)
-                model = AutoModelForSequenceClassification.from_pretrained(self.path)
+                model = load_classifier(self.path)
             except (OSError, ValueError) as err:
                 raise ModelNotFoundError(f"Could not load tagger model {self.path}: {err}") from err
             model = model.float() if device.type == "cpu" else model.half()

@@ -34,6 +34,7 @@ import torch
 from transformers import Trainer, TrainerCallback
 
 from assistant.errors import ConfigError
+from assistant.nlp.classifier_weights import load_classifier
 from assistant.nlp.models import set_torch_threads
 from assistant.nlp.training.artifacts import save_fp16
 from assistant.nlp.training.classifier_metrics import classification_report
@@ -79,6 +80,9 @@ class ClassifierConfig:
     class_weights: bool = True
     # Weight of the auxiliary loss that tags the words BABE annotators marked as biased (0: off).
     word_loss: float = 0.0
+    # Keep the input word embeddings at the base's values (a bias model can then be saved
+    # without them and share the base's, see assistant.nlp.models.load_classifier).
+    freeze_word_embeddings: bool = False
     command: str = ""
 
     def __post_init__(self) -> None:
@@ -366,7 +370,6 @@ def train_classifier(
         The run summary written to ``train_summary.json`` (dev reports, timings, sizes).
     """
     from transformers import (
-        AutoModelForSequenceClassification,
         AutoTokenizer,
         DataCollatorWithPadding,
         TrainingArguments,
@@ -381,7 +384,7 @@ def train_classifier(
     single = len(tasks) == 1
     names = [lab if single else f"{t}:{lab}" for t in tasks for lab in task_labels(t)]
     tokenizer = AutoTokenizer.from_pretrained(config.base)
-    model = AutoModelForSequenceClassification.from_pretrained(
+    model = load_classifier(
         config.base,
         num_labels=len(names),
         id2label=dict(enumerate(names)),
@@ -389,6 +392,8 @@ def train_classifier(
         dtype=torch.float32,  # train fp32 weights even from an fp16 checkpoint (v5 keeps its dtype)
     )
     setattr(model.config, TASKS_KEY, [{"task": t, "labels": list(task_labels(t))} for t in tasks])
+    if config.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
 
     rows: list[dict[str, Any]] = []
     groups: dict[str, list[int]] = {t: [] for t in tasks}
@@ -453,7 +458,8 @@ def train_classifier(
     train_seconds = time.perf_counter() - started
 
     reports = best.reports or evaluate_sets(model, tokenizer, dev_sets, config)
-    save_fp16(model, tokenizer, config.out)
+    shared = save_fp16(model, tokenizer, config.out,
+                       share_base_embeddings=config.freeze_word_embeddings)
     lexicon = None
     if "bias" in tasks:
         lexicon = build_bias_lexicon([e for s in train_sets if s.task == "bias" for e in s.examples])
@@ -472,7 +478,9 @@ def train_classifier(
         "config": {"epochs": config.epochs, "lr": config.lr, "batch_size": config.batch_size,
                    "max_length": {t: config.length(t) for t in tasks}, "seed": config.seed,
                    "class_weights": config.class_weights, "max_steps": config.max_steps,
-                   "word_loss": word_loss},
+                   "word_loss": word_loss,
+                   "freeze_word_embeddings": config.freeze_word_embeddings},
+        "shares_base_word_embeddings": shared,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "bias_lexicon_size": len(lexicon) if lexicon is not None else None,
     }
@@ -554,7 +562,11 @@ def model_card(summary: dict[str, Any]) -> str:
         (f"Fine-tuned from `{_base_name(summary['base'])}` (6-layer BERT, 384 wide) by "
         "`answerspan train classifier`; trained "
         f"{summary['date']} on {summary['hardware']} in {summary['train_seconds'] / 60:.1f} min. "
-        "Saved as fp16 safetensors."),
+        "Saved as fp16 safetensors" + (
+            " without the word embeddings: they were kept frozen at the base's values during "
+            "training, so the app loads them from the installed base model "
+            "(`config.answerspan_base_word_embeddings` is their fingerprint)."
+            if summary.get("shares_base_word_embeddings") else ".")),
         "",
         "## Outputs",
         "",

@@ -133,3 +133,35 @@ def test_evaluate_scores_the_held_out_split_training_used(tiny_multitask: Path, 
     summary = json.loads((tiny_multitask / "train_summary.json").read_text())
     trained_on = summary["train"][0]
     assert trained_on["file"] == "financial-phrasebank-train.csv" and trained_on["n"] == 32
+
+
+def test_bias_model_sharing_the_base_embeddings_trains_evaluates_and_tags(
+        data_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "bias"
+    code = main([
+        "train", "classifier", "--task", "bias", "--train", str(data_dir / "bias/babe-sg2-train.csv"),
+        "--limit-train", "32", "--limit-dev", "24", "--max-steps", "2", "--batch-size", "8",
+        "--max-length", "48", "--threads", "1", "--freeze-word-embeddings", "--out", str(out),
+    ])
+    assert code == 0
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["shares_base_word_embeddings"] is True
+    assert "without the word embeddings" in (out / "README.md").read_text()
+    size = sum(f.stat().st_size for f in out.glob("model*.safetensors"))
+    assert 15e6 < size < 25e6
+    capsys.readouterr()
+
+    code = main(["evaluate", "classifier", "--task", "bias", "--model", str(out), "--data",
+                 str(data_dir / "bias/babe-sg2-train.csv"), "--held-out", "0.15", "--limit", "16",
+                 "--json", "--threads", "1"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 16
+
+    from assistant.config import Settings
+    from assistant.nlp.taggers import PassageTagger
+
+    tagger = PassageTagger.from_settings(Settings(library_dir=tmp_path / "lib", bias_model=str(out)))
+    assert tagger is not None
+    assert {t.task: t.model.path for t in tagger.taggers}["bias"] == out
+    tags = tagger(["Lawmakers slammed the reckless, disastrous plan. Rain is expected today."])
+    assert tags[0]["bias"]["label"] in {"biased", "not_biased"}
