@@ -4,6 +4,8 @@
 # 15% held-out dev split, so only runs with the same seed are comparable. Prints each run's
 # per-epoch dev macro-F1 (the best epoch is kept). About 10 minutes per run on one CPU core;
 # two runs go side by side. Usage: bash bench/bias_word_loss.sh [W] [SEED...]
+# EXTRA="--freeze-word-embeddings" adds options to both runs (the bundled bias model's recipe is
+# EXTRA="--freeze-word-embeddings" bash bench/bias_word_loss.sh 2 13).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-0.5}
@@ -15,7 +17,7 @@ run() {  # run NAME SEED [options]
   shift 2
   answerspan train classifier --task bias --train ../shared/data/bias/babe-sg2-train.csv \
     --epochs 3 --lr 8e-5 --batch-size 16 --max-length 96 --threads 1 --seed "$seed" \
-    "$@" --out "$OUT/$name-seed$seed" 2>&1 | grep "dev mean" | sed "s/^/$name seed $seed: /"
+    ${EXTRA:-} "$@" --out "$OUT/$name-seed$seed" 2>&1 | grep "dev mean" | sed "s/^/$name seed $seed: /"
 }
 for seed in ${SEEDS[*]}; do
   run plain "$seed" &

@@ -41,7 +41,7 @@ def test_wheel_install_answers_from_its_bundled_models(tmp_path: Path) -> None:
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     probe = ("import assistant, answerspan_resources as r; "
              "from assistant.nlp.models import bundled_model_dir as d; "
-             "print(assistant.__file__, r.__file__, d('reader'), d('taggers'))")
+             "print(assistant.__file__, r.__file__, d('reader'), d('taggers'), d('bias'))")
     where = _run([sys.executable, "-c", probe], env, tmp_path)
     assert where.returncode == 0, where.stderr
     assert all(p.startswith(str(site)) for p in where.stdout.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -76,7 +77,12 @@ def passage_tagger(bundled: Path) -> PassageTagger:
 @pytest.mark.slow
 def test_passage_tagger_output_shape(passage_tagger: PassageTagger) -> None:
     assert passage_tagger.tasks == ["sentiment", "bias", "topic"]
-    assert len({id(t.model) for t in passage_tagger.taggers}) == 1  # one shared encoder
+    paths = {t.task: t.model.path for t in passage_tagger.taggers}
+    by_task = {t.task: t.model for t in passage_tagger.taggers}
+    assert by_task["sentiment"] is by_task["topic"]  # one load, one pass for both
+    assert paths["sentiment"].name == "taggers"
+    # A bundled dedicated bias model takes precedence over the taggers' bias head.
+    assert paths["bias"].name == ("bias" if models.bundled_model_dir("bias") else "taggers")
     tags = passage_tagger([NEWS["sport"], "", NEWS["biased"]])
     assert len(tags) == 3 and tags[1] == {}
     for t in (tags[0], tags[2]):
@@ -102,13 +108,12 @@ def test_bundled_tags_are_sensible(passage_tagger: PassageTagger) -> None:
 
 
 @pytest.mark.slow
-def test_single_taggers_agree_with_passage_tagger(bundled: Path,
-                                                  passage_tagger: PassageTagger) -> None:
-    model = TaggerModel(bundled)
+def test_single_taggers_agree_with_passage_tagger(passage_tagger: PassageTagger) -> None:
     texts = [NEWS["sport"], NEWS["negative_finance"]]
     together = passage_tagger(texts)
+    paths = {t.task: t.model.path for t in passage_tagger.taggers}
     for cls in (SentimentTagger, BiasTagger, TopicTagger):
-        tagger = cls(model)
+        tagger = cls(TaggerModel(paths[cls.task]))  # a fresh load of the same model
         assert isinstance(tagger, TextClassifier)
         alone = tagger(texts)
         for a, b in zip(alone, together):
@@ -126,3 +131,20 @@ def test_long_passages_are_fast_enough(passage_tagger: PassageTagger, docs_dir: 
     assert len(tags) == len(passages) and all(t for t in tags)
     # ~20 passages of ~1000 characters: well under a few seconds even on a busy 2-core CPU.
     assert elapsed < 30
+
+
+@pytest.mark.slow
+def test_bundled_bias_model_scores_its_held_out_babe_split(data_dir: Path, capsys) -> None:
+    from assistant.cli import main
+
+    path = models.bundled_model_dir("bias")
+    assert path is not None, "resources/models/bias is missing: bundle the bias model"
+    # The bundled bias model leaves the word embeddings to the installed base; wrong or random
+    # embeddings would score near chance here.
+    code = main(["evaluate", "classifier", "--task", "bias", "--data",
+                 str(data_dir / "bias/babe-sg2-train.csv"), "--held-out", "0.15",
+                 "--limit", "150", "--json", "--threads", "1"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert Path(report["model"]) == path and report["n"] == 150
+    assert report["macro_f1"] > 0.75
