@@ -106,3 +106,32 @@ def load_classifier(path: str | Path, **kwargs: Any):
     with torch.no_grad():
         target.copy_(table.to(target.dtype))
     return model
+
+
+# Beside a bias model trained with the biased-word loss: the linear token head that scores how
+# much each token carries the bias (hidden_size -> 1, fp32, a few KB).
+WORD_HEAD_FILE = "bias_word_head.safetensors"
+
+
+def save_word_head(head: torch.nn.Linear, path: Path) -> None:
+    """Write a ``Linear(hidden, 1)`` token head as safetensors (``weight``, ``bias``)."""
+    from safetensors.torch import save_file
+
+    save_file({"weight": head.weight.detach().float().cpu().contiguous(),
+               "bias": head.bias.detach().float().cpu().contiguous()}, str(path))
+
+
+def load_word_head(path: Path) -> torch.nn.Linear | None:
+    """The token head saved by :func:`save_word_head`, or ``None`` when ``path`` is absent."""
+    if not path.is_file():
+        return None
+    import torch
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path))
+    weight = tensors["weight"]
+    head = torch.nn.Linear(weight.shape[1], weight.shape[0])
+    with torch.no_grad():
+        head.weight.copy_(weight)
+        head.bias.copy_(tensors["bias"])
+    return head.eval()

@@ -13,8 +13,9 @@ How a passage gets its tags (also in the model card):
 - it is split into sentences; each sentence is classified;
 - sentiment: the mean of the sentence probabilities weighted by sentence length (characters);
 - bias: a passage is as biased as its most biased sentence (max P(biased)); ``words`` are the
-  words of the biased sentences found in the model's ``bias_lexicon.json`` (learned from BABE's
-  ``biased_words``), highest-scoring first;
+  words of the biased sentences that the model's biased-word head (trained on BABE's
+  ``biased_words``) scores at least ``WORD_THRESHOLD``, or, for a model without a head, those
+  found in its ``bias_lexicon.json``; highest-scoring first;
 - topic: the passage as a whole (first ``topic_max_length`` tokens) -- the topic model was
   trained on article openings, and topic is a property of the text, not of one sentence.
 """
@@ -48,6 +49,8 @@ _ABBREVIATION = re.compile(
     r"Ltd|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|[A-Z])\.$"
 )
 _WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
+_WORD_ANY_CASE = re.compile(_WORD.pattern, re.IGNORECASE)
+WORD_THRESHOLD = 0.5  # a word the head scores at least this carries the bias
 
 
 def split_sentences(text: str, min_chars: int = 3) -> list[str]:
@@ -100,6 +103,7 @@ class TaggerModel:
         self._tokenizer = None
         self._tasks: dict[str, list[str]] | None = None
         self._lexicon: dict[str, float] | None = None
+        self._word_head = None  # False once looked for and absent
         self._lock = threading.Lock()
 
     @property
@@ -121,6 +125,15 @@ class TaggerModel:
             f = self.path / LEXICON_FILE
             self._lexicon = json.loads(f.read_text(encoding="utf-8")) if f.is_file() else {}
         return self._lexicon
+
+    @property
+    def word_head(self):
+        """The biased-word token head saved with a bias model (``None`` when there is none)."""
+        if self._word_head is None:
+            from assistant.nlp.classifier_weights import WORD_HEAD_FILE, load_word_head
+
+            self._word_head = load_word_head(self.path / WORD_HEAD_FILE) or False
+        return self._word_head or None
 
     def warm_up(self) -> None:
         """Load tokenizer and weights now (fp32 on CPU: fp16 matmuls are slow there)."""
@@ -174,6 +187,41 @@ class TaggerModel:
                     padding=True, return_tensors="pt",
                 ).to(self._device)
                 out[idx] = self._model(**enc).logits.float().cpu().numpy()
+        return out
+
+    def word_scores(self, texts: Sequence[str], max_length: int) -> list[dict[str, float]]:
+        """Per text, ``{word: P(the word carries bias)}`` from the model's biased-word head.
+
+        A word's score is the highest of its word pieces'; words are lower-cased and split as
+        BABE's ``biased_words`` were when the head was trained. Empty dicts without a head.
+        """
+        import torch
+
+        head = self.word_head
+        if head is None or not texts:
+            return [{} for _ in texts]
+        self.warm_up()
+        head = head.to(self._device)
+        out: list[dict[str, float]] = []
+        with torch.inference_mode():
+            for b in range(0, len(texts), self.batch_size):
+                batch = list(texts[b : b + self.batch_size])
+                enc = self._tokenizer(batch, truncation=True, max_length=max_length, padding=True,
+                                      return_offsets_mapping=True, return_tensors="pt")
+                offsets = enc.pop("offset_mapping").tolist()
+                hidden = self._model.base_model(**enc.to(self._device)).last_hidden_state
+                probs = torch.sigmoid(head(hidden.float()).squeeze(-1)).cpu().numpy()
+                for text, offs, p in zip(batch, offsets, probs):
+                    words = [(m.start(), m.end(), m.group().lower())
+                             for m in _WORD_ANY_CASE.finditer(text)]
+                    scores: dict[str, float] = {}
+                    for (a, z), q in zip(offs, p):
+                        if a == z:  # special tokens and padding
+                            continue
+                        for start, end, w in words:
+                            if start < z and a < end:
+                                scores[w] = max(scores.get(w, 0.0), float(q))
+                    out.append(scores)
         return out
 
     def probabilities(self, logits: np.ndarray, task: str) -> np.ndarray:
@@ -256,18 +304,30 @@ class BiasTagger(_Tagger):
         p = probs[:, biased]
         top = float(p.max())
         if top >= 0.5:
-            lexicon = self.model.lexicon
-            found: dict[str, float] = {}
-            for i in np.argsort(-p):
-                if p[i] < 0.5:
-                    break
-                for w in _WORD.findall(units[i].lower()):
-                    if w in lexicon:
-                        found[w] = max(found.get(w, 0.0), lexicon[w])
-            words = sorted(found, key=lambda w: -found[w])[:MAX_WORDS]
+            words = self.biased_words([units[i] for i in np.flatnonzero(p >= 0.5)])
             return {"label": labels[biased], "score": round(top, 3), "words": words}
         other = labels[1 - biased] if len(labels) == 2 else "not_biased"
         return {"label": other, "score": round(1.0 - top, 3), "words": []}
+
+
+    def biased_words(self, sentences: list[str]) -> list[str]:
+        """The words carrying the bias in biased ``sentences``, most telling first.
+
+        From the model's biased-word head when it has one (words scored at least
+        ``WORD_THRESHOLD``), else the words found in its ``bias_lexicon.json``.
+        """
+        found: dict[str, float] = {}
+        if self.model.word_head is not None:
+            candidates = self.model.word_scores(sentences, self.max_length)
+            candidates = [{w: q for w, q in c.items() if q >= WORD_THRESHOLD} for c in candidates]
+        else:
+            lexicon = self.model.lexicon
+            candidates = [{w: lexicon[w] for w in _WORD.findall(s.lower()) if w in lexicon}
+                          for s in sentences]
+        for c in candidates:
+            for w, q in c.items():
+                found[w] = max(found.get(w, 0.0), q)
+        return sorted(found, key=lambda w: -found[w])[:MAX_WORDS]
 
 
 _TAGGER_CLASSES: dict[str, type[_Tagger]] = {

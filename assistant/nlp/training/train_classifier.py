@@ -34,7 +34,7 @@ import torch
 from transformers import Trainer, TrainerCallback
 
 from assistant.errors import ConfigError
-from assistant.nlp.classifier_weights import load_classifier
+from assistant.nlp.classifier_weights import WORD_HEAD_FILE, load_classifier, save_word_head
 from assistant.nlp.models import set_torch_threads
 from assistant.nlp.training.artifacts import save_fp16
 from assistant.nlp.training.classifier_metrics import classification_report
@@ -453,8 +453,10 @@ def train_classifier(
     trainer.add_callback(best)
     trainer.train()
     model = best.restore(model)
+    word_head = None
     if word_loss:
-        del model.word_head
+        word_head = model.word_head
+        del model.word_head  # the saved classifier stays a plain BertForSequenceClassification
     train_seconds = time.perf_counter() - started
 
     reports = best.reports or evaluate_sets(model, tokenizer, dev_sets, config)
@@ -464,6 +466,10 @@ def train_classifier(
     if "bias" in tasks:
         lexicon = build_bias_lexicon([e for s in train_sets if s.task == "bias" for e in s.examples])
         (config.out / LEXICON_FILE).write_text(json.dumps(lexicon, indent=0), encoding="utf-8")
+    if word_head is not None:
+        # Kept beside the model: the app uses it to say which words of a biased sentence carry
+        # the bias (assistant.nlp.taggers.TaggerModel.word_scores).
+        save_word_head(word_head, config.out / WORD_HEAD_FILE)
     summary = {
         "tasks": {t: list(task_labels(t)) for t in tasks},
         "base": config.base,
@@ -483,6 +489,7 @@ def train_classifier(
         "shares_base_word_embeddings": shared,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "bias_lexicon_size": len(lexicon) if lexicon is not None else None,
+        "word_head": WORD_HEAD_FILE if word_head is not None else None,
     }
     (config.out / "train_summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     (config.out / "README.md").write_text(model_card(summary), encoding="utf-8")
@@ -620,15 +627,25 @@ def model_card(summary: dict[str, Any]) -> str:
          "all passages given are classified in padded batches, longest first. Sentiment: the "
          "mean of the sentence probabilities weighted by sentence length in characters. Bias: "
          "the passage is as biased as its most biased sentence (max P(biased)), and `words` "
-         "lists the words of its biased sentences found in `bias_lexicon.json`, best first. "
+         "lists the words of its biased sentences that carry the bias, best first (see Bias "
+         "words). "
          "Topic: the passage as a whole (first 128 tokens), as the topic head was trained on "
          "article openings; it is unreliable on single short sentences."),
         "",
     ]
-    if summary.get("bias_lexicon_size") is not None:
+    if summary.get("word_head"):
         lines += [
             "## Bias words",
             "",
+            (f"`{summary['word_head']}` is the token head trained by the biased-word loss "
+             "(384 -> 1, fp32). At tag time it reads the biased sentences again and returns their "
+             "words it scores at least 0.5 (a word scores its best word piece), highest first, "
+             "at most 5. `bias_lexicon.json` (below) serves models without such a head."),
+            "",
+        ]
+    if summary.get("bias_lexicon_size") is not None:
+        lines += [
+            *([] if summary.get("word_head") else ["## Bias words", ""]),
             (f"`bias_lexicon.json` holds {summary['bias_lexicon_size']} words that BABE annotators "
             "marked as carrying bias (`biased_words`) in the training sentences, at least twice and "
             "in at least 25% of the training sentences that contain them, with that rate as score "

@@ -57,6 +57,27 @@ def test_training_saves_fp16_sharded_model_with_card(tiny_multitask: Path) -> No
         with safe_open(str(shard), "pt") as f:
             keys |= set(f.keys())
     assert "classifier.weight" in keys and not any(k.startswith("word_head") for k in keys)
+    # ...and the head is kept beside it, for the app to name the words that carry the bias.
+    assert summary["word_head"] == "bias_word_head.safetensors"
+    assert (tiny_multitask / "bias_word_head.safetensors").stat().st_size < 10_000
+
+
+def test_word_head_scores_every_word_of_a_sentence(tiny_multitask: Path) -> None:
+    from assistant.nlp.taggers import BiasTagger, TaggerModel
+
+    model = TaggerModel(tiny_multitask)
+    assert model.word_head is not None
+    text = "Radical lawmakers slammed the so-called reform, Senator O'Neil said."
+    scores = model.word_scores([text, ""], 64)
+    assert set(scores[0]) == {"radical", "lawmakers", "slammed", "the", "so-called", "reform",
+                              "senator", "o'neil", "said"}
+    assert scores[1] == {} and all(0.0 <= q <= 1.0 for q in scores[0].values())
+    # Truncation: words past the last token read get no score rather than a wrong one.
+    assert set(model.word_scores([text], 6)[0]) < set(scores[0])
+    words = BiasTagger(model).biased_words([text])
+    assert len(words) <= 5 and set(words) <= set(scores[0])
+    assert all(scores[0][w] >= 0.5 for w in words)
+    assert [scores[0][w] for w in words] == sorted((scores[0][w] for w in words), reverse=True)
 
 
 def test_evaluate_classifier_json_and_plot(tiny_multitask: Path, data_dir: Path, tmp_path: Path,
