@@ -129,28 +129,10 @@ class Reader:
 
     # -- inference -------------------------------------------------------------------------
     def _logits(self, windows: Sequence[Window]) -> list[tuple[np.ndarray, np.ndarray]]:
-        import torch
+        from assistant.nlp.span_logits import span_logits
 
-        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(windows)
-        # Longest first, so each batch pads little and the first batch shows the peak memory.
-        order = sorted(range(len(windows)), key=lambda i: -len(windows[i].input_ids))
-        for lo in range(0, len(order), self.batch_size):
-            idx = order[lo : lo + self.batch_size]
-            feats = []
-            for i in idx:
-                f = {"input_ids": windows[i].input_ids}
-                if windows[i].token_type_ids is not None:
-                    f["token_type_ids"] = windows[i].token_type_ids
-                feats.append(f)
-            batch = self._tokenizer.pad(feats, return_tensors="pt")
-            batch = {k: v.to(self._device) for k, v in batch.items()}
-            with torch.inference_mode():
-                res = self._model(**batch)
-            starts = res.start_logits.float().cpu().numpy()
-            ends = res.end_logits.float().cpu().numpy()
-            for row, i in enumerate(idx):
-                out[i] = (starts[row], ends[row])
-        return out  # type: ignore[return-value]
+        inputs = [{"input_ids": w.input_ids, "token_type_ids": w.token_type_ids} for w in windows]
+        return span_logits(self._model, inputs, self._tokenizer.pad_token_id, self.batch_size)
 
     def _candidates(
         self, questions: Sequence[str], contexts: Sequence[str], n_best: int

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from assistant.errors import ConfigError
+from assistant.nlp.span_logits import pad_windows, span_logits
 
 log = logging.getLogger(__name__)
 
@@ -64,24 +65,14 @@ def attach_teacher_logits(
     started = time.monotonic()
     # Sum in fp32 over the teachers, then store the mean as fp16 (half the memory).
     sums = [np.zeros((2, len(f["input_ids"])), dtype=np.float32) for f in features]
-    order = sorted(range(len(features)), key=lambda i: len(features[i]["input_ids"]))
     for teacher_dir in teacher_dirs:
         model = AutoModelForQuestionAnswering.from_pretrained(teacher_dir, dtype=torch.float32)
         model.to(device).eval()
-        for lo in range(0, len(order), batch_size):
-            idx = order[lo : lo + batch_size]
-            batch = _pad_inputs([features[i] for i in idx], student_tokenizer.pad_token_id)
-            batch = {k: v.to(device) for k, v in batch.items()}
-            with torch.inference_mode(), torch.autocast(
-                device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"
-            ):
-                out = model(**batch)
-            start = out.start_logits.float().cpu().numpy()
-            end = out.end_logits.float().cpu().numpy()
-            for row, i in enumerate(idx):
-                n = len(features[i]["input_ids"])
-                sums[i][0] += start[row, :n]
-                sums[i][1] += end[row, :n]
+        logits = span_logits(model, features, student_tokenizer.pad_token_id, batch_size,
+                             bf16_autocast=device.type == "cuda")
+        for total, (start, end) in zip(sums, logits, strict=True):
+            total[0] += start
+            total[1] += end
         del model
         log.info("teacher %s read %d windows", teacher_dir, len(features))
     for f, s in zip(features, sums, strict=True):
@@ -89,26 +80,6 @@ def attach_teacher_logits(
         f["teacher_start"], f["teacher_end"] = mean[0], mean[1]
     return {"teachers": list(teacher_dirs), "windows": len(features),
             "seconds": round(time.monotonic() - started, 1)}
-
-
-def _pad_inputs(features: Sequence[dict], pad_id: int) -> dict:
-    """Model inputs of ``features`` right-padded to the longest window, as tensors."""
-    import torch
-
-    n = max(len(f["input_ids"]) for f in features)
-    ids = np.full((len(features), n), pad_id, dtype=np.int64)
-    mask = np.zeros((len(features), n), dtype=np.int64)
-    types = np.zeros((len(features), n), dtype=np.int64)
-    for row, f in enumerate(features):
-        k = len(f["input_ids"])
-        ids[row, :k] = f["input_ids"]
-        mask[row, :k] = 1
-        if "token_type_ids" in f:
-            types[row, :k] = f["token_type_ids"]
-    batch = {"input_ids": torch.from_numpy(ids), "attention_mask": torch.from_numpy(mask)}
-    if "token_type_ids" in features[0]:
-        batch["token_type_ids"] = torch.from_numpy(types)
-    return batch
 
 
 class WindowCollator:
@@ -121,7 +92,7 @@ class WindowCollator:
     def __call__(self, features: list[dict]) -> dict:
         import torch
 
-        batch = _pad_inputs(features, self.pad_token_id)
+        batch = pad_windows(features, self.pad_token_id)
         n = batch["input_ids"].shape[1]
         for key in ("start_positions", "end_positions"):
             batch[key] = torch.tensor([f[key] for f in features], dtype=torch.long)
