@@ -59,7 +59,8 @@ def register(
                    help="plain cross-entropy instead of class-weighted")
     p.add_argument("--word-loss", type=float, default=0.0, metavar="W",
                    help="bias: also learn to tag BABE's biased words, this loss weight "
-                        "(a training aid; the saved model is a plain classifier)")
+                        "(the saved model stays a plain classifier; the word head is saved beside it "
+                        "and names the words that carry the bias)")
     p.add_argument("--freeze-word-embeddings", action="store_true",
                    help="keep the base's word embeddings (not trained)")
     p.set_defaults(handler=_train)

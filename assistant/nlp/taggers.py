@@ -309,7 +309,6 @@ class BiasTagger(_Tagger):
         other = labels[1 - biased] if len(labels) == 2 else "not_biased"
         return {"label": other, "score": round(1.0 - top, 3), "words": []}
 
-
     def biased_words(self, sentences: list[str]) -> list[str]:
         """The words carrying the bias in biased ``sentences``, most telling first.
 

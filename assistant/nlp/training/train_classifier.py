@@ -81,7 +81,7 @@ class ClassifierConfig:
     # Weight of the auxiliary loss that tags the words BABE annotators marked as biased (0: off).
     word_loss: float = 0.0
     # Keep the input word embeddings at the base's values (a bias model can then be saved
-    # without them and share the base's, see assistant.nlp.models.load_classifier).
+    # without them and share the base's, see assistant.nlp.classifier_weights.load_classifier).
     freeze_word_embeddings: bool = False
     command: str = ""
 
