@@ -20,10 +20,10 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from assistant.nlp.bias_words import word_tokens
 from assistant.nlp.models import bundled_model_dir, set_torch_threads
 from assistant.nlp.taggers import MAX_WORDS, TaggerModel
 from assistant.nlp.training.classify_data import read_examples, stratified_split
-from assistant.nlp.training.train_classifier import word_tokens
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / "../shared/data/bias/babe-sg2-train.csv"
 

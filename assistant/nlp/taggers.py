@@ -27,12 +27,14 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from assistant.errors import ModelNotFoundError
+from assistant.nlp import bias_words
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,6 @@ _ABBREVIATION = re.compile(
     r"(?:^|[\s.])(?:Mr|Mrs|Ms|Dr|Prof|St|Sen|Rep|Gov|Gen|Col|Lt|Sgt|Jr|Sr|No|Vol|Inc|Co|Corp|"
     r"Ltd|vs|etc|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|[A-Z])\.$"
 )
-_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
-_WORD_ANY_CASE = re.compile(_WORD.pattern, re.IGNORECASE)
 WORD_THRESHOLD = 0.5  # a word the head scores at least this carries the bias
 
 
@@ -70,6 +70,14 @@ def split_sentences(text: str, min_chars: int = 3) -> list[str]:
     if not parts and text.strip():
         return [text.strip()]
     return parts
+
+
+@dataclass
+class TaggerOutput:
+    """What one pass of a :class:`TaggerModel` gives for a list of texts."""
+
+    logits: np.ndarray  # (texts, all tasks' labels)
+    word_scores: list[dict[str, float]] | None = None  # per text; None: not asked or no head
 
 
 @runtime_checkable
@@ -174,55 +182,53 @@ class TaggerModel:
 
     def logits(self, texts: Sequence[str], max_length: int) -> np.ndarray:
         """Raw logits ``(len(texts), num_labels)``, batched by similar length."""
-        import torch
-
-        self.warm_up()
-        out = np.zeros((len(texts), sum(len(v) for v in self.tasks.values())), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        with torch.inference_mode():
-            for b in range(0, len(order), self.batch_size):
-                idx = order[b : b + self.batch_size]
-                enc = self._tokenizer(
-                    [texts[i] for i in idx], truncation=True, max_length=max_length,
-                    padding=True, return_tensors="pt",
-                ).to(self._device)
-                out[idx] = self._model(**enc).logits.float().cpu().numpy()
-        return out
+        return self.run(texts, max_length).logits
 
     def word_scores(self, texts: Sequence[str], max_length: int) -> list[dict[str, float]]:
         """Per text, ``{word: P(the word carries bias)}`` from the model's biased-word head.
 
         A word's score is the highest of its word pieces'; words are lower-cased and split as
-        BABE's ``biased_words`` were when the head was trained. Empty dicts without a head.
+        BABE's ``biased_words`` were when the head was trained (``assistant.nlp.bias_words``).
+        Empty dicts without a head.
+        """
+        if self.word_head is None:
+            return [{} for _ in texts]
+        scores = self.run(texts, max_length, words=True).word_scores
+        assert scores is not None
+        return scores
+
+    def run(self, texts: Sequence[str], max_length: int, words: bool = False) -> TaggerOutput:
+        """Logits, and with ``words`` the biased-word scores, from one encoder pass.
+
+        The word head reads the same last hidden states the classifier pools, so asking for
+        words costs a linear layer, not a second pass. ``words`` is ignored (``word_scores``
+        stays ``None``) for a model without a head. Texts are batched by similar length.
         """
         import torch
 
-        head = self.word_head
-        if head is None or not texts:
-            return [{} for _ in texts]
         self.warm_up()
-        head = head.to(self._device)
-        out: list[dict[str, float]] = []
+        head = self.word_head.to(self._device) if words and self.word_head is not None else None
+        logits = np.zeros((len(texts), sum(len(v) for v in self.tasks.values())), dtype=np.float32)
+        scores: list[dict[str, float]] | None = [{} for _ in texts] if head is not None else None
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with torch.inference_mode():
-            for b in range(0, len(texts), self.batch_size):
-                batch = list(texts[b : b + self.batch_size])
-                enc = self._tokenizer(batch, truncation=True, max_length=max_length, padding=True,
-                                      return_offsets_mapping=True, return_tensors="pt")
-                offsets = enc.pop("offset_mapping").tolist()
-                hidden = self._model.base_model(**enc.to(self._device)).last_hidden_state
-                probs = torch.sigmoid(head(hidden.float()).squeeze(-1)).cpu().numpy()
-                for text, offs, p in zip(batch, offsets, probs):
-                    words = [(m.start(), m.end(), m.group().lower())
-                             for m in _WORD_ANY_CASE.finditer(text)]
-                    scores: dict[str, float] = {}
-                    for (a, z), q in zip(offs, p):
-                        if a == z:  # special tokens and padding
-                            continue
-                        for start, end, w in words:
-                            if start < z and a < end:
-                                scores[w] = max(scores.get(w, 0.0), float(q))
-                    out.append(scores)
-        return out
+            for b in range(0, len(order), self.batch_size):
+                idx = order[b : b + self.batch_size]
+                batch = [texts[i] for i in idx]
+                enc = self._tokenizer(
+                    batch, truncation=True, max_length=max_length, padding=True,
+                    return_offsets_mapping=head is not None, return_tensors="pt",
+                )
+                offsets = enc.pop("offset_mapping").tolist() if head is not None else None
+                out = self._model(**enc.to(self._device), output_hidden_states=head is not None)
+                logits[idx] = out.logits.float().cpu().numpy()
+                if head is None:
+                    continue
+                hidden = out.hidden_states[-1].float()
+                probs = torch.sigmoid(head(hidden).squeeze(-1)).cpu().numpy()
+                for i, text, offs, p in zip(idx, batch, offsets, probs):
+                    scores[i] = bias_words.word_scores(text, offs, p)
+        return TaggerOutput(logits, scores)
 
     def probabilities(self, logits: np.ndarray, task: str) -> np.ndarray:
         """Softmax of ``task``'s slice of ``logits``."""
@@ -256,8 +262,12 @@ class _Tagger:
         return split_sentences(passage) if self.by_sentence else (
             [passage.strip()] if passage.strip() else [])
 
-    def aggregate(self, units: list[str], probs: np.ndarray) -> dict[str, Any]:
-        """Length-weighted mean probability over the units."""
+    wants_words = False  # whether aggregate uses the units' biased-word scores
+
+    def aggregate(
+        self, units: list[str], probs: np.ndarray, word_scores: Sequence[dict] | None = None
+    ) -> dict[str, Any]:
+        """Length-weighted mean probability over the units (``word_scores`` unused here)."""
         weights = np.array([len(u) for u in units], dtype=np.float64)
         mean = (probs * weights[:, None]).sum(axis=0) / weights.sum()
         best = int(mean.argmax())
@@ -267,14 +277,20 @@ class _Tagger:
         """Tag each passage; an empty passage gets ``{}``."""
         units = [self.units(t) for t in texts]
         flat = [u for us in units for u in us]
-        probs = self.model.probabilities(self.model.logits(flat, self.max_length), self.task)
-        return _split_back(self, units, probs)
+        output = self.model.run(flat, self.max_length, words=self.wants_words)
+        probs = self.model.probabilities(output.logits, self.task)
+        return _split_back(self, units, probs, output.word_scores)
 
 
-def _split_back(tagger: _Tagger, units: list[list[str]], probs: np.ndarray) -> list[dict]:
+def _split_back(
+    tagger: _Tagger, units: list[list[str]], probs: np.ndarray,
+    word_scores: Sequence[dict] | None = None,
+) -> list[dict]:
+    """``tagger.aggregate`` over each passage's slice of the flat per-unit results."""
     out, pos = [], 0
     for us in units:
-        out.append(tagger.aggregate(us, probs[pos : pos + len(us)]) if us else {})
+        words = word_scores[pos : pos + len(us)] if word_scores is not None else None
+        out.append(tagger.aggregate(us, probs[pos : pos + len(us)], words) if us else {})
         pos += len(us)
     return out
 
@@ -296,32 +312,45 @@ class BiasTagger(_Tagger):
     """biased / not_biased: the most biased sentence decides; returns the loaded words."""
 
     task = "bias"
+    wants_words = True
 
-    def aggregate(self, units: list[str], probs: np.ndarray) -> dict[str, Any]:
-        """Max P(biased) over sentences, plus lexicon words of the biased sentences."""
+    def aggregate(
+        self, units: list[str], probs: np.ndarray, word_scores: Sequence[dict] | None = None
+    ) -> dict[str, Any]:
+        """Max P(biased) over sentences, plus the words carrying it in the biased sentences.
+
+        ``word_scores`` are the units' biased-word scores when they came with the logits;
+        without them the words are computed here.
+        """
         labels = self.labels
         biased = labels.index("biased") if "biased" in labels else len(labels) - 1
         p = probs[:, biased]
         top = float(p.max())
         if top >= 0.5:
-            words = self.biased_words([units[i] for i in np.flatnonzero(p >= 0.5)])
+            chosen = np.flatnonzero(p >= 0.5)
+            scores = [word_scores[i] for i in chosen] if word_scores is not None else None
+            words = self.biased_words([units[i] for i in chosen], scores)
             return {"label": labels[biased], "score": round(top, 3), "words": words}
         other = labels[1 - biased] if len(labels) == 2 else "not_biased"
         return {"label": other, "score": round(1.0 - top, 3), "words": []}
 
-    def biased_words(self, sentences: list[str]) -> list[str]:
+    def biased_words(
+        self, sentences: list[str], word_scores: Sequence[dict[str, float]] | None = None
+    ) -> list[str]:
         """The words carrying the bias in biased ``sentences``, most telling first.
 
         From the model's biased-word head when it has one (words scored at least
-        ``WORD_THRESHOLD``), else the words found in its ``bias_lexicon.json``.
+        ``WORD_THRESHOLD``; ``word_scores`` are those scores when already computed), else the
+        words found in its ``bias_lexicon.json``.
         """
         found: dict[str, float] = {}
         if self.model.word_head is not None:
-            candidates = self.model.word_scores(sentences, self.max_length)
-            candidates = [{w: q for w, q in c.items() if q >= WORD_THRESHOLD} for c in candidates]
+            if word_scores is None:
+                word_scores = self.model.word_scores(sentences, self.max_length)
+            candidates = [{w: q for w, q in c.items() if q >= WORD_THRESHOLD} for c in word_scores]
         else:
             lexicon = self.model.lexicon
-            candidates = [{w: lexicon[w] for w in _WORD.findall(s.lower()) if w in lexicon}
+            candidates = [{w: lexicon[w] for w in bias_words.word_tokens(s) if w in lexicon}
                           for s in sentences]
         for c in candidates:
             for w, q in c.items():
@@ -413,26 +442,40 @@ class PassageTagger:
             # overlapping chunks repeat sentences.
             keys = list(zip(flat, lengths))
             distinct = {k: i for i, k in enumerate(dict.fromkeys(keys))}
-            logits = _logits_by_length(model, [t for t, _ in distinct], [n for _, n in distinct])
-            logits = logits[[distinct[k] for k in keys]]
+            # Word scores come out of the same pass (for every unit: which sentences are
+            # biased is only known from these logits, and the head costs a linear layer).
+            result = _run_by_length(model, [t for t, _ in distinct], [n for _, n in distinct],
+                                    words=any(t.wants_words for t in taggers))
+            where = [distinct[k] for k in keys]
+            logits = result.logits[where]
+            scores = [result.word_scores[i] for i in where] if result.word_scores else None
             pos = 0
             for t, units in plan:
                 n = sum(len(us) for us in units)
                 probs = model.probabilities(logits[pos : pos + n], t.task)
-                for i, tags in enumerate(_split_back(t, units, probs)):
+                words = scores[pos : pos + n] if scores is not None and t.wants_words else None
+                for i, tags in enumerate(_split_back(t, units, probs, words)):
                     if tags:
                         out[i][t.task] = tags
                 pos += n
         return out
 
 
-def _logits_by_length(model: TaggerModel, texts: list[str], max_lengths: list[int]) -> np.ndarray:
-    """Logits for texts that may have different max lengths (one call per distinct length)."""
-    result = np.zeros((len(texts), sum(len(v) for v in model.tasks.values())), dtype=np.float32)
+def _run_by_length(
+    model: TaggerModel, texts: list[str], max_lengths: list[int], words: bool
+) -> TaggerOutput:
+    """:meth:`TaggerModel.run` for texts with different max lengths (a call per length)."""
+    logits = np.zeros((len(texts), sum(len(v) for v in model.tasks.values())), dtype=np.float32)
+    scores: list[dict[str, float]] | None = None
     for max_length in sorted(set(max_lengths)):
         idx = [i for i, m in enumerate(max_lengths) if m == max_length]
-        result[idx] = model.logits([texts[i] for i in idx], max_length)
-    return result
+        part = model.run([texts[i] for i in idx], max_length, words=words)
+        logits[idx] = part.logits
+        if part.word_scores is not None:
+            scores = scores if scores is not None else [{} for _ in texts]
+            for i, s in zip(idx, part.word_scores):
+                scores[i] = s
+    return TaggerOutput(logits, scores)
 
 
 def model_path(task: str, ref: str | None = None, required: bool = False) -> Path | None:

@@ -21,7 +21,6 @@ import logging
 import math
 import platform
 import random
-import re
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -34,6 +33,7 @@ import torch
 from transformers import Trainer, TrainerCallback
 
 from assistant.errors import ConfigError
+from assistant.nlp.bias_words import pieces_to_words, word_spans, word_tokens
 from assistant.nlp.classifier_weights import WORD_HEAD_FILE, load_classifier, save_word_head
 from assistant.nlp.models import set_torch_threads
 from assistant.nlp.training.artifacts import save_fp16
@@ -246,9 +246,9 @@ def biased_word_labels(example: Example, offsets: Sequence[tuple[int, int]]) -> 
     if example.label == "biased" and not example.words:
         return [IGNORE] * len(offsets)
     marked = {tok for w in example.words for tok in word_tokens(w)}
-    spans = [m.span() for m in _WORD.finditer(example.text.lower()) if m.group() in marked]
-    return [IGNORE if a == b else int(any(a < e and s < b for s, e in spans))
-            for a, b in offsets]
+    spans = word_spans(example.text)
+    return [IGNORE if a == b else int(any(spans[j][2] in marked for j in hits))
+            for (a, b), hits in zip(offsets, pieces_to_words(offsets, spans))]
 
 
 def _word_tag_loss(token_logits: torch.Tensor, word_labels: torch.Tensor) -> torch.Tensor:
@@ -348,14 +348,6 @@ def build_bias_lexicon(examples: Sequence[Example], min_count: int = 2,
     lexicon = {w: round(marked[w] / seen[w], 3) for w in marked
                if marked[w] >= min_count and seen[w] and marked[w] / seen[w] >= min_precision}
     return dict(sorted(lexicon.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-_WORD = re.compile(r"[a-z][a-z'\-]*[a-z]|[a-z]")
-
-
-def word_tokens(text: str) -> list[str]:
-    """Lower-case word tokens (hyphenated words kept whole, as BABE marks them)."""
-    return _WORD.findall(text.lower())
 
 
 def train_classifier(

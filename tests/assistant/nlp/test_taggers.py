@@ -12,6 +12,7 @@ from assistant.config import Settings
 from assistant.errors import ModelNotFoundError
 from assistant.nlp import models
 from assistant.nlp.taggers import (
+    WORD_THRESHOLD,
     BiasTagger,
     PassageTagger,
     SentimentTagger,
@@ -148,3 +149,29 @@ def test_bundled_bias_model_scores_its_held_out_babe_split(data_dir: Path, capsy
     report = json.loads(capsys.readouterr().out)
     assert Path(report["model"]) == path and report["n"] == 150
     assert report["macro_f1"] > 0.75
+
+
+@pytest.mark.slow
+def test_words_from_the_batched_pass_match_sentences_read_alone(data_dir: Path) -> None:
+    from assistant.nlp.training.classify_data import read_examples
+
+    path = models.bundled_model_dir("bias")
+    assert path is not None, "resources/models/bias is missing: bundle the bias model"
+    model = TaggerModel(path, batch_size=8)
+    assert model.word_head is not None
+    # Real BABE sentences of mixed lengths: the pass sorts them by length and pads each batch.
+    texts = [e.text for e in read_examples(data_dir / "bias/babe-sg2-train.csv", "bias")[:20]]
+    together = model.run(texts, 128, words=True)
+    assert together.word_scores is not None and len(together.word_scores) == len(texts)
+    for i, text in enumerate(texts):
+        alone = model.run([text], 128, words=True)
+        assert alone.logits[0] == pytest.approx(together.logits[i], abs=1e-3)
+        assert alone.word_scores[0].keys() == together.word_scores[i].keys()
+        for w, q in alone.word_scores[0].items():
+            assert together.word_scores[i][w] == pytest.approx(q, abs=1e-3)
+    # The tagger's words are those its pass scored at least WORD_THRESHOLD in biased sentences.
+    tags = BiasTagger(model)([NEWS["biased"]])[0]
+    scores = model.run(split_sentences(NEWS["biased"]), 128, words=True).word_scores
+    best = {w: max(s.get(w, 0.0) for s in scores) for w in tags["words"]}
+    assert tags["label"] == "biased" and tags["words"]
+    assert all(q >= WORD_THRESHOLD for q in best.values())
