@@ -12,7 +12,9 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,63 @@ def read_squad(path: Path) -> list[dict]:
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise RetrievalError(f"{path} is not a readable SQuAD file: {err}") from err
     return data
+
+
+@dataclass(frozen=True)
+class SquadQuestion:
+    """An answerable SQuAD question and where its paragraph sits in the corpus."""
+
+    question: str
+    answers: tuple[str, ...]
+    document: str  # the SourceDocument id of its article
+    page: int  # its paragraph's 1-based number
+
+
+def squad_corpus(
+    path: Path, articles: int | None = None, limit: int | None = None
+) -> tuple[list[SourceDocument], list[SquadQuestion]]:
+    """A SQuAD file as a library: one document per article, one page per paragraph.
+
+    Args:
+        path: SQuAD v1.1/v2.0 file (unanswerable questions are left out).
+        articles: only the first ``articles`` articles.
+        limit: only the first ``limit`` questions.
+
+    Raises:
+        RetrievalError: the file is missing or not in SQuAD layout.
+    """
+    docs: list[SourceDocument] = []
+    questions: list[SquadQuestion] = []
+    for article in read_squad(path)[: articles or None]:
+        title = article.get("title", "untitled")
+        doc_id = f"squad:{title}"
+        pages = []
+        for number, para in enumerate(article["paragraphs"], start=1):
+            pages.append(Page(number, para["context"]))
+            for qa in para["qas"]:
+                answers = tuple(a["text"] for a in qa.get("answers", []) if a["text"].strip())
+                if answers and not qa.get("is_impossible", False):
+                    questions.append(SquadQuestion(qa["question"], answers, doc_id, number))
+        docs.append(SourceDocument(doc_id, "squad", title.replace("_", " "), tuple(pages)))
+    return docs, questions[: limit or None]
+
+
+@contextmanager
+def temporary_library(
+    documents: Sequence[SourceDocument], embedder: Embedder
+) -> Iterator[tuple[Library, float]]:
+    """A library of ``documents`` in a temporary folder (removed afterwards), and the seconds
+    indexing took."""
+    with tempfile.TemporaryDirectory(prefix="answerspan-eval-") as tmp:
+        library = Library(Path(tmp), embedder)
+        try:
+            embedder.warm_up()
+            started = time.perf_counter()
+            for doc in documents:
+                library.add_document(doc)
+            yield library, time.perf_counter() - started
+        finally:
+            library.close()
 
 
 def evaluate_retrieval(
@@ -71,39 +130,16 @@ def evaluate_retrieval(
     for mode in modes:
         if mode not in MODES:
             raise RetrievalError(f"unknown search mode {mode!r}")
-    data = read_squad(squad)[: articles or None]
-    questions: list[tuple[str, list[str]]] = []
-    docs = []
-    for article in data:
-        title = article.get("title", "untitled")
-        pages = []
-        for number, para in enumerate(article["paragraphs"], start=1):
-            pages.append(Page(number, para["context"]))
-            for qa in para["qas"]:
-                answers = [a["text"] for a in qa.get("answers", []) if a["text"].strip()]
-                if answers and not qa.get("is_impossible", False):
-                    questions.append((qa["question"], answers))
-        docs.append(
-            SourceDocument(f"squad:{title}", "squad", title.replace("_", " "), tuple(pages))
-        )
-    questions = questions[: limit or None]
+    docs, squad_questions = squad_corpus(squad, articles, limit)
+    questions = [(q.question, q.answers) for q in squad_questions]
     embedder = Embedder(embedder_model)
-    with tempfile.TemporaryDirectory(prefix="answerspan-eval-") as tmp:
-        library = Library(Path(tmp), embedder)
-        try:
-            embedder.warm_up()
-            started = time.perf_counter()
-            for doc in docs:
-                library.add_document(doc)
-            index_seconds = time.perf_counter() - started
-            passages = library.store.chunk_count()
-            vectors = embedder.encode([q for q, _ in questions], batch_size=128)
-            results = {
-                mode: _ask_all(library, questions, vectors, mode, progress, latency_sample)
-                for mode in modes
-            }
-        finally:
-            library.close()
+    with temporary_library(docs, embedder) as (library, index_seconds):
+        passages = library.store.chunk_count()
+        vectors = embedder.encode([q for q, _ in questions], batch_size=128)
+        results = {
+            mode: _ask_all(library, questions, vectors, mode, progress, latency_sample)
+            for mode in modes
+        }
     first = results[modes[0]]
     return {
         "file": str(squad),

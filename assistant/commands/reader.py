@@ -8,6 +8,7 @@ import shlex
 import sys
 
 from assistant.commands import add_library_option
+from assistant.errors import ConfigError
 
 MARK_OPEN, MARK_CLOSE = "[[", "]]"
 
@@ -68,6 +69,23 @@ def register(
     e.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     e.add_argument("--json", action="store_true", help="print JSON")
     e.set_defaults(handler=_evaluate)
+
+    q = evaluate.add_parser(
+        "ask", help="SQuAD EM/F1 of search + reader over a library made of a SQuAD file")
+    q.add_argument("--squad", required=True, metavar="FILE", help="SQuAD .json or .json.gz")
+    q.add_argument("--model", default=None, metavar="DIR", help="reader (default: bundled)")
+    q.add_argument("-k", type=int, default=5, help="passages read per question (default 5)")
+    q.add_argument("--every", type=int, default=1, metavar="N",
+                   help="ask every N-th question (the whole file is still the library)")
+    q.add_argument("--articles", type=int, default=None, metavar="N",
+                   help="only the first N articles")
+    q.add_argument("--limit", type=int, default=None, metavar="N", help="at most N questions")
+    q.add_argument("--calibrate", action="store_true",
+                   help="choose the weights that rank answers across passages on these "
+                   "questions and store them in the reader's answerspan.json")
+    q.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    q.add_argument("--json", action="store_true", help="print JSON")
+    q.set_defaults(handler=_evaluate_ask)
 
     a = commands.add_parser("ask", help="answer a question from the library")
     add_library_option(a)
@@ -164,6 +182,34 @@ def _evaluate(args: argparse.Namespace) -> int:
             kept = result["at_kept_threshold"]
             print(f"stored threshold {result['kept_threshold']} -> F1 {kept['f1']:.2f} "
                   f"(has-answer {kept['has_ans_f1']:.2f}, no-answer {kept['no_ans_f1']:.2f})")
+    return 0
+
+
+def _evaluate_ask(args: argparse.Namespace) -> int:
+    from assistant.nlp.models import base_model_path, resolve_model, set_torch_threads
+    from assistant.nlp.training.evaluate_ask import evaluate_ask
+
+    if args.k < 1 or args.every < 1:
+        raise ConfigError("-k and --every must be at least 1.")
+    set_torch_threads(args.threads)
+    result = evaluate_ask(
+        args.squad, resolve_model(args.model, "reader"), str(base_model_path()), k=args.k,
+        every=args.every, articles=args.articles, limit=args.limit, calibrate=args.calibrate,
+        progress=sys.stderr.isatty(),
+    )
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    plain = result["unweighted"]
+    print(f"{result['questions']} questions, {result['passages']} passages, k={result['k']}: "
+          f"EM {result['em']:.2f} F1 {result['f1']:.2f} (without passage weights: EM "
+          f"{plain['em']:.2f} F1 {plain['f1']:.2f}); own paragraph read for "
+          f"{100 * result['gold_passage_read']:.1f}%; answers {100 * result['answered']:.1f}% "
+          f"(F1 {result['answered_f1']:.2f}); p50 {result['p50_ms']:.0f} ms per question")
+    if "calibration" in result:
+        best = result["calibration"]["best"]
+        print(f"stored rank penalty {best['rank_penalty']}, no-answer weight "
+              f"{best['no_answer_weight']} -> F1 {best['f1']:.2f}")
     return 0
 
 
