@@ -74,6 +74,10 @@ def test_model_dir_is_fp16_with_card_and_threshold(model_dir: str) -> None:
     assert sum(s.stat().st_size for s in shards) < 60_000_000
     settings = json.loads((path / "answerspan.json").read_text())
     assert isinstance(settings["no_answer_threshold"], float | int)
+    # weights that rank answers across passages, calibrated by `answerspan evaluate ask`
+    assert settings["passage_scoring"]["calibrated_on"]["questions"] >= 1000
+    assert Reader(model_dir).passage_weights == (
+        settings["passage_scoring"]["rank_penalty"], settings["passage_scoring"]["no_answer_weight"])
     card = (path / "README.md").read_text()
     assert "train reader" in card and "Hardware" in card
 
