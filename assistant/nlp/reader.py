@@ -9,9 +9,9 @@ Answers across passages are ranked by :func:`passage_score`: the span score, les
 the passage's retrieval rank and for its no-answer margin. Reading more passages otherwise hurts:
 the reader, trained on one paragraph at a time, finds confident spans in passages that do not
 answer (every 10th SQuAD v1.1 dev question over the dev set as a library: F1 71.2 reading 3
-passages, 66.5 reading 10). The two weights
-are calibrated by ``answerspan evaluate ask --calibrate`` and stored in ``answerspan.json``. The
-reported answer scores are a softmax over these ranking scores of all candidate spans.
+passages, 66.5 reading 10). The two weights are calibrated by ``answerspan evaluate ask
+--calibrate`` and stored in ``answerspan.json``. The reported answer scores are a softmax over
+these ranking scores of all candidate spans.
 
 A question abstains when the smallest margin over all windows (i.e. the window most sure it
 holds an answer) is above the calibrated threshold, stored by

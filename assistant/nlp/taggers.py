@@ -245,6 +245,7 @@ class _Tagger:
 
     task = ""
     by_sentence = True
+    wants_words = False  # whether aggregate uses the units' biased-word scores
 
     def __init__(self, model: TaggerModel | str | Path, max_length: int = 128) -> None:
         self.model = model if isinstance(model, TaggerModel) else TaggerModel(model)
@@ -261,8 +262,6 @@ class _Tagger:
         """The texts the model classifies for one passage."""
         return split_sentences(passage) if self.by_sentence else (
             [passage.strip()] if passage.strip() else [])
-
-    wants_words = False  # whether aggregate uses the units' biased-word scores
 
     def aggregate(
         self, units: list[str], probs: np.ndarray, word_scores: Sequence[dict] | None = None
