@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -123,15 +122,18 @@ def test_single_taggers_agree_with_passage_tagger(passage_tagger: PassageTagger)
 
 
 @pytest.mark.slow
-def test_long_passages_are_fast_enough(passage_tagger: PassageTagger, docs_dir: Path) -> None:
+def test_long_passages_of_a_real_article_are_all_tagged(passage_tagger: PassageTagger,
+                                                        docs_dir: Path) -> None:
+    """Overlapping 1,000-character windows of a BBC politics article (several sentences each,
+    longer than the topic model reads): every one gets all three tags, mostly "politics".
+    (Speed is measured by `answerspan evaluate tagging`, not here.)"""
     text = (docs_dir / "news/bbc-politics_001.txt").read_text(encoding="utf-8")
     passages = [text[i : i + 1000] for i in range(0, len(text), 800)][:20]
-    started = time.perf_counter()
     tags = passage_tagger(passages)
-    elapsed = time.perf_counter() - started
-    assert len(tags) == len(passages) and all(t for t in tags)
-    # ~20 passages of ~1000 characters: well under a few seconds even on a busy 2-core CPU.
-    assert elapsed < 30
+    assert len(tags) == len(passages) and all(set(t) == {"sentiment", "bias", "topic"}
+                                              for t in tags)
+    topics = [t["topic"]["label"] for t in tags]
+    assert topics.count("politics") > len(topics) / 2
 
 
 @pytest.mark.slow
