@@ -630,9 +630,10 @@ def model_card(summary: dict[str, Any]) -> str:
             "## Bias words",
             "",
             (f"`{summary['word_head']}` is the token head trained by the biased-word loss "
-             "(384 -> 1, fp32). At tag time it reads the biased sentences again and returns their "
-             "words it scores at least 0.5 (a word scores its best word piece), highest first, "
-             "at most 5. `bias_lexicon.json` (below) serves models without such a head."),
+             "(384 -> 1, fp32). At tag time it reads the last hidden states of the same pass "
+             "that classifies the sentences and returns the words of the biased ones it scores "
+             "at least 0.5 (a word scores its best word piece), highest first, at most 5. "
+             "`bias_lexicon.json` (below) serves models without such a head."),
             "",
         ]
     if summary.get("bias_lexicon_size") is not None:
