@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,6 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Without this every local model load prints a "Loading weights" bar, twice per
+        # `ask`. It must be set before huggingface_hub is imported; -v brings the bars back
+        # (including download bars for a hub id).
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
