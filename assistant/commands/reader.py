@@ -80,12 +80,29 @@ def register(
     q.add_argument("--articles", type=int, default=None, metavar="N",
                    help="only the first N articles")
     q.add_argument("--limit", type=int, default=None, metavar="N", help="at most N questions")
+    q.add_argument("--leave-out", action="store_true",
+                   help="keep every second article out of the library and ask its questions "
+                   "too: the reader should abstain on them")
     q.add_argument("--calibrate", action="store_true",
                    help="choose the weights that rank answers across passages on these "
-                   "questions and store them in the reader's answerspan.json")
+                   "questions (with --leave-out: the no-answer threshold over a library "
+                   "instead) and store them in the reader's answerspan.json")
     q.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     q.add_argument("--json", action="store_true", help="print JSON")
     q.set_defaults(handler=_evaluate_ask)
+
+    d = evaluate.add_parser(
+        "documents", help="search + reader over a folder of real documents, scored against a "
+        "questions file (answers, pages, abstaining)")
+    d.add_argument("--questions", required=True, metavar="FILE",
+                   help="JSON Lines: question, answers (empty: not answered), document, page")
+    d.add_argument("--docs", required=True, metavar="DIR",
+                   help="the documents folder (every supported file under it is indexed)")
+    d.add_argument("--model", default=None, metavar="DIR", help="reader (default: bundled)")
+    d.add_argument("-k", type=int, default=5, help="passages read per question (default 5)")
+    d.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    d.add_argument("--json", action="store_true", help="print JSON")
+    d.set_defaults(handler=_evaluate_documents)
 
     a = commands.add_parser("ask", help="answer a question from the library")
     add_library_option(a)
@@ -195,7 +212,7 @@ def _evaluate_ask(args: argparse.Namespace) -> int:
     result = evaluate_ask(
         args.squad, resolve_model(args.model, "reader"), str(base_model_path()), k=args.k,
         every=args.every, articles=args.articles, limit=args.limit, calibrate=args.calibrate,
-        progress=sys.stderr.isatty(),
+        progress=sys.stderr.isatty(), leave_out=args.leave_out,
     )
     if args.json:
         print(json.dumps(result, indent=2))
@@ -206,10 +223,45 @@ def _evaluate_ask(args: argparse.Namespace) -> int:
           f"{plain['em']:.2f} F1 {plain['f1']:.2f}); own paragraph read for "
           f"{100 * result['gold_passage_read']:.1f}%; answers {100 * result['answered']:.1f}% "
           f"(F1 {result['answered_f1']:.2f}); p50 {result['p50_ms']:.0f} ms per question")
-    if "calibration" in result:
+    for name, found in (("at the reader's threshold", result.get("abstention")),
+                        ("at the best threshold", result.get("calibration", {}).get("abstention"))):
+        if found:
+            print(f"{name} {found['threshold']}: abstains on "
+                  f"{100 * found['off_library_abstained']:.1f}% of "
+                  f"{found['off_library_questions']} off-library questions, answers "
+                  f"{100 * found['in_library_answered']:.1f}% of the others; F1 over both "
+                  f"{found['f1']:.2f}")
+    if "best" in result.get("calibration", {}):
         best = result["calibration"]["best"]
         print(f"stored rank penalty {best['rank_penalty']}, no-answer weight "
               f"{best['no_answer_weight']} -> F1 {best['f1']:.2f}")
+    return 0
+
+
+def _evaluate_documents(args: argparse.Namespace) -> int:
+    from assistant.nlp.models import base_model_path, resolve_model, set_torch_threads
+    from assistant.nlp.training.evaluate_documents import evaluate_documents
+
+    if args.k < 1:
+        raise ConfigError("-k must be at least 1.")
+    set_torch_threads(args.threads)
+    result = evaluate_documents(args.questions, args.docs, resolve_model(args.model, "reader"),
+                                str(base_model_path()), k=args.k)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{result['answerable']} answerable + {result['unanswerable']} unanswerable questions "
+          f"over {result['documents']} documents, k={result['k']}, threshold "
+          f"{result['threshold']:.2f}: F1 {result['f1']:.2f}; answers "
+          f"{100 * result['answerable_answered']:.0f}% of the answerable (F1 "
+          f"{result['answerable_f1']:.2f}; {result['f1_if_always_answering']:.2f} if it always "
+          f"answered; right page {100 * result['page_right']:.0f}%), abstains on "
+          f"{100 * result['unanswerable_abstained']:.0f}% of the others; p50 "
+          f"{result['p50_ms']:.0f} ms")
+    for row in result["sweep"]:
+        print(f"  threshold {row['threshold']:6.1f}: F1 {row['f1']:6.2f}, answerable F1 "
+              f"{row['answerable_f1']:6.2f}, abstains on "
+              f"{100 * row['unanswerable_abstained']:.0f}% of the unanswerable")
     return 0
 
 

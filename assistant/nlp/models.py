@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,6 +97,24 @@ def choose_device() -> torch.device:
 
 # Beside a reader's weights: the window size it was trained with and its no-answer threshold.
 READER_SETTINGS_FILE = "answerspan.json"
+
+
+def update_model_settings(model_dir: str | Path, change: Callable[[dict], None]) -> Path:
+    """Apply ``change`` to a reader's ``answerspan.json`` contents (``{}`` if there is none)
+    and write them back; returns the file's path."""
+    path = Path(model_dir) / READER_SETTINGS_FILE
+    settings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    change(settings)
+    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def library_no_answer_threshold(settings: dict) -> float:
+    """The no-answer threshold for reading a library's passages, from a reader's
+    ``answerspan.json`` contents: the one calibrated over a library
+    (``passage_scoring.no_answer_threshold``), else the one-paragraph one, else 0."""
+    own = float(settings.get("no_answer_threshold", 0.0))
+    return float((settings.get("passage_scoring") or {}).get("no_answer_threshold", own))
 
 
 def read_model_settings(model_dir: str | Path) -> dict:

@@ -14,8 +14,12 @@ passages, 66.5 reading 10). The two weights are calibrated by ``answerspan evalu
 these ranking scores of all candidate spans.
 
 A question abstains when the smallest margin over all windows (i.e. the window most sure it
-holds an answer) is above the calibrated threshold, stored by
-``answerspan evaluate reader --calibrate`` in the model's ``answerspan.json``.
+holds an answer) is above the calibrated threshold. There are two, both in the model's
+``answerspan.json``: one for a question read against its own paragraph (``no_answer_threshold``,
+from ``answerspan evaluate reader --calibrate`` on SQuAD v2.0's unanswerable questions), and one
+for :meth:`Reader.read` over a library's passages (``passage_scoring.no_answer_threshold``,
+from ``answerspan evaluate ask --leave-out --calibrate``: questions whose article is not in the
+library). The second is used where present, the first otherwise.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.errors import ModelNotFoundError
-from assistant.nlp.models import read_model_settings
+from assistant.nlp.models import library_no_answer_threshold, read_model_settings
 from assistant.nlp.training.qa_features import Candidate, Window, best_spans, encode_windows
 from retrieval.types import Hit
 
@@ -99,8 +103,9 @@ class Reader:
     Args:
         model: model directory or HF id (see ``assistant.nlp.models.resolve_model``).
         max_answer_tokens: longest answer span in tokens.
-        no_answer_threshold: abstain when the no-answer score is above this; ``None`` reads it
-            from the model's ``answerspan.json`` (0.0 if absent).
+        no_answer_threshold: abstain when the no-answer score is above this, in
+            :meth:`predict_pairs` and :meth:`read` alike; ``None`` reads the two calibrated
+            thresholds from the model's ``answerspan.json`` (0.0 if absent).
         max_length: tokens per window (default: the training value from ``answerspan.json``).
         stride: overlap of consecutive windows in tokens.
         batch_size: windows per forward pass.
@@ -124,6 +129,7 @@ class Reader:
         self._no_answer_weight = no_answer_weight
         self.max_answer_tokens = max_answer_tokens
         self._threshold = no_answer_threshold
+        self._read_threshold = no_answer_threshold
         self._max_length = max_length
         self._stride = stride
         self.batch_size = batch_size
@@ -151,11 +157,14 @@ class Reader:
         dtype = torch.float16 if self._device.type == "cuda" else torch.float32
         self._model = model.to(self._device, dtype=dtype).eval()
         conf = read_model_settings(self.model_ref)
+        weights = conf.get("passage_scoring") or {}
         if self._threshold is None:
             self._threshold = float(conf.get("no_answer_threshold", 0.0))
+            self._read_threshold = library_no_answer_threshold(conf)
+        else:
+            self._read_threshold = self._threshold
         self._max_length = self._max_length or int(conf.get("max_length", DEFAULT_MAX_LENGTH))
         self._stride = self._stride or int(conf.get("stride", DEFAULT_STRIDE))
-        weights = conf.get("passage_scoring") or {}
         if self._rank_penalty is None:
             self._rank_penalty = float(weights.get("rank_penalty", DEFAULT_RANK_PENALTY))
         if self._no_answer_weight is None:
@@ -165,9 +174,16 @@ class Reader:
 
     @property
     def no_answer_threshold(self) -> float:
-        """The threshold in use (loads the model settings if needed)."""
+        """The threshold of a question read against its own paragraph (:meth:`predict_pairs`;
+        loads the model settings if needed)."""
         self.warm_up()
         return float(self._threshold)
+
+    @property
+    def read_threshold(self) -> float:
+        """The threshold :meth:`read` uses over a library's passages (loads settings if needed)."""
+        self.warm_up()
+        return float(self._read_threshold)
 
     @property
     def passage_weights(self) -> tuple[float, float]:
@@ -249,4 +265,4 @@ class Reader:
             if len(chosen) >= top_n:
                 break
         no_answer_score = min(margins)
-        return ReaderOutput(chosen, no_answer_score > self.no_answer_threshold, no_answer_score)
+        return ReaderOutput(chosen, no_answer_score > self.read_threshold, no_answer_score)

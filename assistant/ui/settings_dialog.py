@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, ConfigError
+from assistant.nlp.models import library_no_answer_threshold
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,9 @@ class SettingsDialog(QDialog):
             "more readily."
         )
         custom = settings.no_answer_threshold
-        calibrated = read_model_settings_light(settings.reader_model).get("no_answer_threshold")
-        self.threshold_spin.setValue(
-            custom if custom is not None else float(calibrated or 0.0)
-        )
+        calibrated = library_no_answer_threshold(
+            read_model_settings_light(settings.reader_model))
+        self.threshold_spin.setValue(custom if custom is not None else calibrated)
         self.threshold_default.setChecked(custom is None)
         self.threshold_spin.setEnabled(custom is not None)
         self.threshold_default.toggled.connect(

@@ -227,12 +227,17 @@ def test_no_answer_threshold_is_stored_and_edited(qtbot, tmp_path):
     stored = load_settings(QSettings(path, QSettings.Format.IniFormat))
     assert stored.no_answer_threshold == -7.25
 
-    # Default (None): the dialog shows the bundled reader's calibrated value, read-only.
+    # Default (None): the dialog shows the bundled reader's calibrated value, read-only: the
+    # one the app uses over a library's passages.
     dialog = SettingsDialog(Settings(library_dir=tmp_path))
     qtbot.addWidget(dialog)
-    from assistant.nlp.models import bundled_model_dir, read_model_settings
+    from assistant.nlp.models import (
+        bundled_model_dir,
+        library_no_answer_threshold,
+        read_model_settings,
+    )
 
-    calibrated = read_model_settings(bundled_model_dir("reader"))["no_answer_threshold"]
+    calibrated = library_no_answer_threshold(read_model_settings(bundled_model_dir("reader")))
     assert dialog.threshold_default.isChecked() and not dialog.threshold_spin.isEnabled()
     assert dialog.threshold_spin.value() == pytest.approx(calibrated, abs=0.05)
     assert dialog.result_settings().no_answer_threshold is None

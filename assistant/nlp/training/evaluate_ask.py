@@ -5,21 +5,25 @@ goes to the search, and the reader reads the ``k`` passages it returns, most of 
 answer. This builds a temporary library from a SQuAD file (an article per document, a paragraph
 per page; ``retrieval.evaluation.squad_corpus``), asks every question, and scores the best
 answer with the official SQuAD EM/F1. It also calibrates the two weights of
-``assistant.nlp.reader.passage_score`` that rank answers across passages.
+``assistant.nlp.reader.passage_score`` that rank answers across passages and, keeping every
+second article out of the library (``leave_out``), the no-answer threshold of ``Reader.read``:
+the questions of a left-out article are ones the library does not answer.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
+import math
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.nlp.models import update_model_settings
 from assistant.nlp.reader import PairPrediction, Reader, passage_score
-from assistant.nlp.training.squad_metrics import score_question
+from assistant.nlp.training.squad_metrics import best_threshold, score_question, squad_scores
 from retrieval.embedding import Embedder
 from retrieval.evaluation import SquadQuestion, squad_corpus, temporary_library
 
@@ -44,12 +48,18 @@ class _Asked:
 
     def answer(self, rank_penalty: float, no_answer_weight: float) -> str:
         """The text ``Reader.read`` would put first with these weights."""
-        if not self.passages:
-            return ""
-        best = max(range(len(self.passages)), key=lambda i: passage_score(
-            self.passages[i].score, i, self.passages[i].no_answer_score, rank_penalty,
-            no_answer_weight))
-        return self.passages[best].text
+        best = first_passage(self.passages, rank_penalty, no_answer_weight)
+        return self.passages[best].text if best is not None else ""
+
+
+def first_passage(passages: Sequence[PairPrediction], rank_penalty: float,
+                  no_answer_weight: float) -> int | None:
+    """Index of the passage whose best span ``Reader.read`` puts first (``passages`` in
+    retrieval order, each with its best span), or None when there are none."""
+    if not passages:
+        return None
+    return max(range(len(passages)), key=lambda i: passage_score(
+        passages[i].score, i, passages[i].no_answer_score, rank_penalty, no_answer_weight))
 
 
 def evaluate_ask(
@@ -63,6 +73,7 @@ def evaluate_ask(
     calibrate: bool = False,
     latency_sample: int = 100,
     progress: bool = False,
+    leave_out: bool = False,
 ) -> dict:
     """Ask a SQuAD file's questions of a library made of its articles.
 
@@ -76,7 +87,12 @@ def evaluate_ask(
         limit: at most ``limit`` questions (after ``every``).
         calibrate: choose the passage-scoring weights with the best F1 on these questions and
             store them in the reader's ``answerspan.json``; the result also gives the F1 of
-            weights chosen on one half of the questions and scored on the other.
+            weights chosen on one half of the questions and scored on the other. With
+            ``leave_out``, store instead the no-answer threshold of ``Reader.read`` with the
+            best F1 over in- and off-library questions together (at the stored weights).
+        leave_out: keep every second article out of the library and ask its questions too:
+            the documents do not answer them, so the reader should abstain (the result's
+            ``abstention``). EM/F1 use the in-library questions only.
         latency_sample: questions timed one at a time through search and ``Reader.read``.
         progress: a tqdm bar on stderr.
 
@@ -84,7 +100,7 @@ def evaluate_ask(
         ``{"questions", "documents", "passages", "k", "em", "f1", "answered", "answered_f1",
         "gold_passage_read", "unweighted": {"em", "f1"}, "rank_penalty",
         "no_answer_weight", "p50_ms", "seconds", ...}``; with ``calibrate`` also
-        ``"calibration"``.
+        ``"calibration"``; with ``leave_out`` also ``"abstention"``.
     """
     started = time.perf_counter()
     docs, questions = squad_corpus(Path(squad), articles)
@@ -92,6 +108,9 @@ def evaluate_ask(
     reader = Reader(reader_model)
     reader.warm_up()
     embedder = Embedder(embedder_model)
+    if leave_out:
+        docs = docs[::2]
+    in_library = {d.path for d in docs}
     with temporary_library(docs, embedder) as (library, index_seconds):
         vectors = embedder.encode([q.question for q in questions], batch_size=128)
         iterator = enumerate(questions)
@@ -106,7 +125,9 @@ def evaluate_ask(
             gold = next((r for r, h in enumerate(hits)
                          if h.document == q.document and h.chunk.page == q.page), None)
             asked.append(_Asked(q, preds, gold))
-        latencies = _latencies(library, reader, questions, k, latency_sample)
+        off = [a for a in asked if a.question.document not in in_library]
+        asked = [a for a in asked if a.question.document in in_library]
+        latencies = _latencies(library, reader, [a.question for a in asked], k, latency_sample)
         passages = library.store.chunk_count()
 
     weights = reader.passage_weights
@@ -123,13 +144,21 @@ def evaluate_ask(
         "rank_penalty": weights[0],
         "no_answer_weight": weights[1],
         **_scores(asked, *weights),
-        "answered": round(sum(_answers(a, reader.no_answer_threshold) for a in asked)
+        "answered": round(sum(_answers(a, reader.read_threshold) for a in asked)
                           / max(1, len(asked)), 4),
         "unweighted": _scores(asked, 0.0, 0.0),
     }
-    answered = [a for a in asked if _answers(a, reader.no_answer_threshold)]
+    answered = [a for a in asked if _answers(a, reader.read_threshold)]
     result["answered_f1"] = _scores(answered, *weights)["f1"] if answered else 0.0
-    if calibrate:
+    if off:
+        result["abstention"] = _abstention(asked, off, reader.read_threshold, weights)
+    if calibrate and leave_out:
+        # The weights stay as they are: they were chosen over the whole library.
+        found = _abstention(asked, off, None, weights)
+        result["calibration"] = {"abstention": found}
+        write_library_threshold(reader_model, found["best_threshold"], Path(squad).name,
+                                len(asked), len(off), k, found["f1"])
+    elif calibrate:
         result["calibration"] = _calibrate(asked)
         best = result["calibration"]["best"]
         write_passage_weights(reader_model, best["rank_penalty"], best["no_answer_weight"],
@@ -137,6 +166,34 @@ def evaluate_ask(
     result["p50_ms"] = round(statistics.median(latencies), 1) if latencies else 0.0
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
+
+
+def _abstention(asked: list[_Asked], off: list[_Asked], threshold: float | None,
+                weights: tuple[float, float]) -> dict:
+    """How well the reader abstains on off-library questions at ``threshold`` (or, with None,
+    at the threshold with the best F1 over all questions, abstaining on an off-library one
+    scoring 1, as in SQuAD v2.0), and what that costs the in-library ones."""
+    both = asked + off
+    golds = {str(i): list(a.question.answers) if i < len(asked) else []
+             for i, a in enumerate(both)}
+    texts = {str(i): a.answer(*weights) for i, a in enumerate(both)}
+    margins = {str(i): min((p.no_answer_score for p in a.passages), default=math.inf)
+               for i, a in enumerate(both)}
+    out: dict = {"off_library_questions": len(off)}
+    if threshold is None:
+        threshold, _ = best_threshold(texts, golds, margins)
+        out["best_threshold"] = round(threshold, 3)
+    scores = squad_scores(texts, golds, margins, threshold)
+    out.update({
+        "threshold": round(threshold, 3),
+        "f1": round(scores["f1"], 2),
+        "in_library_f1": round(scores["has_ans_f1"], 2),
+        "in_library_answered": round(sum(_answers(a, threshold) for a in asked)
+                                     / max(1, len(asked)), 4),
+        "off_library_abstained": round(sum(not _answers(a, threshold) for a in off)
+                                       / max(1, len(off)), 4),
+    })
+    return out
 
 
 def _answers(asked: _Asked, threshold: float) -> bool:
@@ -200,16 +257,33 @@ def _latencies(library, reader: Reader, questions: list[SquadQuestion], k: int,
     return out
 
 
+def write_library_threshold(model_dir: str, threshold: float, source: str, n: int,
+                            off_library: int, k: int, f1: float) -> None:
+    """Store the no-answer threshold of ``Reader.read`` in the reader's ``answerspan.json``
+    (``passage_scoring``; the weights there are kept)."""
+    def change(settings: dict) -> None:
+        scoring = settings.setdefault("passage_scoring", {})
+        scoring["no_answer_threshold"] = threshold
+        scoring["threshold_calibrated_on"] = {
+            "file": source, "questions": n, "off_library_questions": off_library, "k": k,
+            "f1": f1}
+
+    path = update_model_settings(model_dir, change)
+    log.info("wrote the library no-answer threshold %.3f to %s", threshold, path)
+
+
 def write_passage_weights(model_dir: str, rank_penalty: float, no_answer_weight: float,
                           source: str, n: int, k: int, f1: float) -> None:
-    """Store the passage-scoring weights in the reader's ``answerspan.json``."""
-    path = Path(model_dir) / "answerspan.json"
-    settings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    settings["passage_scoring"] = {
-        "rank_penalty": rank_penalty,
-        "no_answer_weight": no_answer_weight,
-        "calibrated_on": {"file": source, "questions": n, "k": k, "f1": f1},
-    }
-    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    """Store the passage-scoring weights in the reader's ``answerspan.json`` (a library
+    no-answer threshold there is kept)."""
+    def change(settings: dict) -> None:
+        scoring = settings.setdefault("passage_scoring", {})
+        scoring.update({
+            "rank_penalty": rank_penalty,
+            "no_answer_weight": no_answer_weight,
+            "calibrated_on": {"file": source, "questions": n, "k": k, "f1": f1},
+        })
+
+    path = update_model_settings(model_dir, change)
     log.info("wrote passage weights %.2f / %.2f to %s", rank_penalty, no_answer_weight, path)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
 
+from assistant.nlp.models import update_model_settings
 from assistant.nlp.training.squad_data import load_examples
 from assistant.nlp.training.squad_metrics import (
     best_threshold,
@@ -82,15 +82,15 @@ def _rounded(scores: dict) -> dict:
 
 def write_threshold(model_dir: str, threshold: float, source: str, n: int, scores: dict) -> None:
     """Store the calibrated threshold in the model's ``answerspan.json``."""
-    path = Path(model_dir) / "answerspan.json"
-    settings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    settings["no_answer_threshold"] = round(float(threshold), 4)
-    settings["calibrated_on"] = {
-        "file": source,
-        "questions": n,
-        "f1": round(scores["f1"], 2),
-        "has_ans_f1": round(scores.get("has_ans_f1", 0.0), 2),
-        "no_ans_f1": round(scores.get("no_ans_f1", 0.0), 2),
-    }
-    path.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    def change(settings: dict) -> None:
+        settings["no_answer_threshold"] = round(float(threshold), 4)
+        settings["calibrated_on"] = {
+            "file": source,
+            "questions": n,
+            "f1": round(scores["f1"], 2),
+            "has_ans_f1": round(scores.get("has_ans_f1", 0.0), 2),
+            "no_ans_f1": round(scores.get("no_ans_f1", 0.0), 2),
+        }
+
+    path = update_model_settings(model_dir, change)
     log.info("wrote threshold %.4f to %s", threshold, path)

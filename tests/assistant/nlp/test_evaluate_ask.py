@@ -95,3 +95,32 @@ def test_evaluate_ask_cli_json_and_calibration(model_dir: Path, data_dir: Path, 
         (model_dir / "answerspan.json").read_text())["no_answer_threshold"]  # left as it was
     assert Reader(str(copy)).passage_weights == (best["rank_penalty"], best["no_answer_weight"])
     assert main(["evaluate", "ask", "--squad", v1, "-k", "0"]) == 2  # a clear error, no crash
+
+
+@pytest.mark.slow
+def test_evaluate_ask_leave_out_calibrates_the_library_threshold(model_dir: Path, data_dir: Path,
+                                                                 tmp_path: Path, capsys) -> None:
+    """With ``--leave-out`` the second article stays out of the library: its questions should be
+    abstained on, and calibration stores the threshold ``Reader.read`` then uses."""
+    from assistant.cli import main
+
+    copy = tmp_path / "reader"
+    shutil.copytree(model_dir, copy)
+    v1 = str(data_dir / "qa" / "squad-v1.1-dev.json.gz")
+    assert main(["evaluate", "ask", "--squad", v1, "--model", str(copy), "--articles", "2",
+                 "--every", "40", "--leave-out", "--calibrate", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["documents"] == 1  # Super Bowl 50 only; Warsaw is left out
+    at_reader, at_best = result["abstention"], result["calibration"]["abstention"]
+    assert at_reader["off_library_questions"] == at_best["off_library_questions"] > 0
+    assert result["questions"] > 0  # in-library questions score EM/F1 as before
+    assert at_best["off_library_abstained"] >= 0.5  # Warsaw questions over Super Bowl pages
+    stored = json.loads((copy / "answerspan.json").read_text())["passage_scoring"]
+    before = json.loads((model_dir / "answerspan.json").read_text())["passage_scoring"]
+    assert stored["no_answer_threshold"] == at_best["best_threshold"]
+    assert stored["threshold_calibrated_on"]["off_library_questions"] == \
+        at_best["off_library_questions"]
+    # the weights (chosen over a whole library) are kept, and used for the threshold
+    assert (stored["rank_penalty"], stored["no_answer_weight"]) == \
+        (before["rank_penalty"], before["no_answer_weight"])
+    assert Reader(str(copy)).read_threshold == at_best["best_threshold"]

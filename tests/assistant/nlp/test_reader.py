@@ -78,6 +78,9 @@ def test_model_dir_is_fp16_with_card_and_threshold(model_dir: str) -> None:
     assert settings["passage_scoring"]["calibrated_on"]["questions"] >= 1000
     assert Reader(model_dir).passage_weights == (
         settings["passage_scoring"]["rank_penalty"], settings["passage_scoring"]["no_answer_weight"])
+    # the threshold for reading a library, by `answerspan evaluate ask --leave-out --calibrate`
+    assert settings["passage_scoring"]["threshold_calibrated_on"]["off_library_questions"] >= 1000
+    assert Reader(model_dir).read_threshold == settings["passage_scoring"]["no_answer_threshold"]
     card = (path / "README.md").read_text()
     assert "train reader" in card and "Hardware" in card
 
@@ -147,6 +150,36 @@ def test_abstains_by_threshold(model_dir: str, dev: list[QAExample]) -> None:
     assert Reader(model_dir).read("anything?", []).no_answer
 
 
+def test_library_threshold_falls_back_to_the_paragraph_one() -> None:
+    from assistant.nlp.models import library_no_answer_threshold
+
+    assert library_no_answer_threshold({}) == 0.0
+    assert library_no_answer_threshold({"no_answer_threshold": -15.0}) == -15.0
+    assert library_no_answer_threshold({"no_answer_threshold": -15.0, "passage_scoring": {
+        "rank_penalty": 4.0, "no_answer_threshold": -8.5}}) == -8.5
+
+
+@pytest.mark.slow
+def test_read_uses_the_library_threshold(model_dir: str, dev: list[QAExample],
+                                         tmp_path: Path) -> None:
+    """``read`` (a library's passages) and ``predict_pairs`` (a question's own paragraph) use
+    their own calibrated thresholds; an explicit threshold overrides both."""
+    copy = tmp_path / "reader"
+    shutil.copytree(model_dir, copy)
+    settings = json.loads((copy / "answerspan.json").read_text())
+    hits = _hits([dev[0].context])
+    score = Reader(str(copy)).read(dev[0].question, hits).no_answer_score
+    settings["passage_scoring"]["no_answer_threshold"] = score - 1.0  # just below: abstains
+    (copy / "answerspan.json").write_text(json.dumps(settings))
+    reader = Reader(str(copy))
+    assert reader.read_threshold == score - 1.0
+    assert reader.no_answer_threshold == settings["no_answer_threshold"]
+    assert reader.read(dev[0].question, hits).no_answer
+    explicit = Reader(str(copy), no_answer_threshold=score + 1.0)
+    assert explicit.read_threshold == explicit.no_answer_threshold == score + 1.0
+    assert not explicit.read(dev[0].question, hits).no_answer
+
+
 @pytest.mark.slow
 def test_unanswerable_question_scores_higher_than_answerable(reader: Reader, dev) -> None:
     """The no-answer score ranks an off-topic question above the question the passage answers."""
@@ -154,7 +187,7 @@ def test_unanswerable_question_scores_higher_than_answerable(reader: Reader, dev
     answerable = reader.read(dev[0].question, hits)
     off_topic = reader.read("What is the boiling point of liquid nitrogen in kelvin?", hits)
     assert off_topic.no_answer_score > answerable.no_answer_score
-    assert off_topic.no_answer  # at the threshold calibrated on SQuAD v2.0 dev
+    assert off_topic.no_answer  # at the bundled threshold for reading a library
 
 
 @pytest.mark.slow

@@ -1,0 +1,180 @@
+"""Question answering over a folder of real documents, scored against hand-written questions.
+
+``evaluate ask`` measures search + reader on SQuAD, whose clean Wikipedia paragraphs are what
+the reader was trained on. A user's library is PDFs and news articles: text with line breaks,
+hyphenation, tables and references. This asks a questions file about such a folder through the
+same path as ``answerspan ask`` (hybrid search, then the reader over ``k`` passages) and reports
+how often the app answers, whether the answer and its page are right, and how often it abstains
+on questions the documents do not answer, at the reader's no-answer threshold and over a sweep.
+
+The questions file is JSON Lines, one question per line::
+
+    {"question": "...", "answers": ["span", ...], "document": "pdf/x.pdf", "page": 5}
+
+``document`` is relative to the documents folder and ``page`` is 1-based (``null`` for files
+without pages). A question the documents do not answer has ``"answers": []``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import ConfigError
+from assistant.nlp.reader import PairPrediction, Reader
+from assistant.nlp.training.evaluate_ask import first_passage
+from assistant.nlp.training.squad_metrics import best_threshold, score_question, squad_scores
+from retrieval.embedding import Embedder
+from retrieval.evaluation import temporary_library
+from retrieval.loaders import is_supported, load_document
+
+# No-answer thresholds reported beside the reader's own (margins: [CLS] minus best span score).
+SWEEP = (-16.0, -14.0, -12.0, -10.0, -8.0, -6.0, -4.0, -2.0, 0.0)
+
+
+@dataclass(frozen=True)
+class DocumentQuestion:
+    """A question about a documents folder; no ``answers`` means the documents do not answer."""
+
+    question: str
+    answers: tuple[str, ...]
+    document: str | None  # relative to the documents folder
+    page: int | None
+
+
+def load_questions(path: str | Path) -> list[DocumentQuestion]:
+    """Read a JSON Lines questions file (see the module docstring).
+
+    Raises:
+        ConfigError: the file is missing, or a line is not a question object.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Questions file {path} not found.")
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(DocumentQuestion(str(row["question"]), tuple(row.get("answers") or ()),
+                                        row.get("document"), row.get("page")))
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise ConfigError(f"{path}, line {number}: not a question object ({err}).") from err
+    if not out:
+        raise ConfigError(f"{path} holds no questions.")
+    return out
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """What the app did with one question."""
+
+    question: DocumentQuestion
+    text: str  # the first answer, given even where the reader abstains
+    source: tuple[str, int | None] | None  # (document relative to the folder, page) of it
+    gold_read: bool  # the question's own page was among the passages read
+    no_answer_score: float
+
+
+def evaluate_documents(
+    questions_file: str | Path,
+    docs_dir: str | Path,
+    reader_model: str,
+    embedder_model: str,
+    k: int = 5,
+) -> dict:
+    """Index every supported file under ``docs_dir`` and ask the questions of it.
+
+    Returns:
+        ``{"questions", "answerable", "unanswerable", "documents", "passages", "k",
+        "threshold", "f1_if_always_answering", "answerable_answered", "answerable_f1",
+        "page_right", "gold_page_read", "unanswerable_abstained", "f1", "sweep",
+        "best_threshold", "p50_ms", ...}``: F1 figures in percent; ``f1`` scores abstaining
+        on an unanswerable question as right, as SQuAD v2.0 does.
+    """
+    questions = load_questions(questions_file)
+    root = Path(docs_dir).resolve()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and is_supported(p))
+    if not files:
+        raise ConfigError(f"No supported documents under {root}.")
+    missing = {q.document for q in questions if q.document} - {
+        p.relative_to(root).as_posix() for p in files}
+    if missing:
+        raise ConfigError(f"Questions name documents not under {root}: {sorted(missing)}")
+    reader = Reader(reader_model)
+    reader.warm_up()
+    embedder = Embedder(embedder_model)
+    answered: list[_Answered] = []
+    latencies: list[float] = []
+    with temporary_library([load_document(p) for p in files], embedder) as (library, _):
+        for q in questions:
+            started = time.perf_counter()
+            hits = library.search(q.question, k=k)
+            preds = reader.predict_pairs([q.question] * len(hits), [h.chunk.text for h in hits])
+            latencies.append((time.perf_counter() - started) * 1000)
+            answered.append(_answer(q, hits, preds, reader, root))
+        passages = library.store.chunk_count()
+    return _report(answered, reader.read_threshold, len(files), passages, k, latencies)
+
+
+def _answer(q: DocumentQuestion, hits, preds: Sequence[PairPrediction], reader: Reader,
+            root: Path) -> _Answered:
+    def where(hit) -> tuple[str, int | None]:
+        return Path(hit.document).relative_to(root).as_posix(), hit.chunk.page
+
+    best = first_passage(preds, *reader.passage_weights)
+    gold = (q.document, q.page)
+    return _Answered(
+        q,
+        preds[best].text if best is not None else "",
+        where(hits[best]) if best is not None else None,
+        any(where(h) == gold for h in hits),
+        min((p.no_answer_score for p in preds), default=float("inf")),
+    )
+
+
+def _report(answered: list[_Answered], threshold: float, documents: int, passages: int,
+            k: int, latencies: list[float]) -> dict:
+    has = [a for a in answered if a.question.answers]
+    no = [a for a in answered if not a.question.answers]
+    golds = {str(i): list(a.question.answers) for i, a in enumerate(answered)}
+    texts = {str(i): a.text for i, a in enumerate(answered)}
+    margins = {str(i): a.no_answer_score for i, a in enumerate(answered)}
+
+    def share(items: list[_Answered], keep) -> float:
+        return round(sum(1 for a in items if keep(a)) / max(1, len(items)), 4)
+
+    def at(cut: float) -> dict:
+        s = squad_scores(texts, golds, margins, cut)
+        return {"threshold": cut, "f1": round(s["f1"], 2),
+                "answerable_f1": round(s.get("has_ans_f1", s["f1"]), 2),
+                "unanswerable_abstained": round(s.get("no_ans_f1", 0.0) / 100, 4)}
+
+    best, best_f1 = best_threshold(texts, golds, margins)
+    mine = at(threshold)
+    return {
+        "questions": len(answered),
+        "answerable": len(has),
+        "unanswerable": len(no),
+        "documents": documents,
+        "passages": passages,
+        "k": k,
+        "threshold": threshold,
+        "f1": mine["f1"],
+        "answerable_answered": share(has, lambda a: a.no_answer_score <= threshold),
+        "answerable_f1": mine["answerable_f1"],
+        "unanswerable_abstained": share(no, lambda a: a.no_answer_score > threshold),
+        "f1_if_always_answering": round(100 * statistics.fmean(
+            score_question(a.text, a.question.answers)[1] for a in has), 2) if has else 0.0,
+        "page_right": share(has, lambda a: a.source == (a.question.document, a.question.page)),
+        "gold_page_read": share(has, lambda a: a.gold_read),
+        "sweep": [at(cut) for cut in SWEEP],
+        "best_threshold": round(best, 3),
+        "best_f1": round(best_f1, 2),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
+    }
