@@ -94,8 +94,9 @@ def evaluate_documents(
         ``{"questions", "answerable", "unanswerable", "documents", "passages", "k",
         "threshold", "f1_if_always_answering", "answerable_answered", "answerable_f1",
         "page_right", "gold_page_read", "unanswerable_abstained", "f1", "sweep",
-        "best_threshold", "p50_ms", ...}``: F1 figures in percent; ``f1`` scores abstaining
-        on an unanswerable question as right, as SQuAD v2.0 does.
+        "best_threshold", "p50_ms", "details", ...}``: F1 figures in percent; ``f1`` scores
+        abstaining on an unanswerable question as right, as SQuAD v2.0 does; ``details`` has
+        each question's answer, source and no-answer score.
     """
     questions = load_questions(questions_file)
     root = Path(docs_dir).resolve()
@@ -177,4 +178,15 @@ def _report(answered: list[_Answered], threshold: float, documents: int, passage
         "best_threshold": round(best, 3),
         "best_f1": round(best_f1, 2),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
+        "details": [{
+            "question": a.question.question,
+            "expected": list(a.question.answers),
+            "expected_source": [a.question.document, a.question.page],
+            "answer": a.text,
+            "source": list(a.source) if a.source else None,
+            "f1": round(100 * score_question(a.text, a.question.answers)[1], 1)
+            if a.question.answers else None,
+            "no_answer_score": round(a.no_answer_score, 3),
+            "abstains": a.no_answer_score > threshold,
+        } for a in answered],
     }

@@ -82,6 +82,11 @@ def test_evaluate_documents_cli_scores_a_real_pdf(docs_dir: Path, tmp_path: Path
     assert result["f1_if_always_answering"] == 100.0 and result["page_right"] == 1.0
     assert result["gold_page_read"] == 1.0
     assert len(result["sweep"]) > 1 and all(0 <= r["f1"] <= 100 for r in result["sweep"])
+    answered, unanswerable = result["details"]
+    assert answered["answer"] == "October 14, 1998" and answered["f1"] == 100.0
+    assert answered["source"] == ["pdf/crazyones-pdfa.pdf", 1] == answered["expected_source"]
+    assert unanswerable["f1"] is None and unanswerable["expected"] == []
+    assert unanswerable["abstains"] == (unanswerable["no_answer_score"] > result["threshold"])
 
 
 def test_evaluate_documents_refuses_questions_about_absent_documents(tmp_path: Path) -> None:
