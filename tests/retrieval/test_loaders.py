@@ -33,6 +33,27 @@ def test_pdf_pages_keep_their_text(shared_documents) -> None:
     assert "Auflage" in doc.pages[0].text and "\ufb02" not in doc.pages[0].text
 
 
+def test_words_broken_at_line_ends_are_joined() -> None:
+    from retrieval.loaders.pdf import join_broken_words
+
+    pages = join_broken_words([
+        "the senti-\nment of aspect-\nbased models",
+        "aspect-based work in New-\nYork, 2-\nfold, fine-\ntuning and fine-\ntuned",
+        "fine-tuning again",
+    ])
+    assert pages[0] == "the sentiment of aspect-based models"  # the paper writes "aspect-based"
+    # a capital or a digit is not a broken word; a compound the text writes elsewhere stays one
+    assert pages[1] == "aspect-based work in New-\nYork, 2-\nfold, fine-tuning and finetuned"
+
+
+def test_pdf_text_has_no_line_end_hyphenation(shared_documents) -> None:
+    """A typeset paper's broken words are whole again, so search and the reader see them."""
+    doc = shared_documents["pdf/NewsMTSC-preprint.pdf"]
+    text = "\n".join(p.text for p in doc.pages)
+    assert "senti-\nment" not in text and text.count("sentiment") > 40
+    assert "aspect-based" in text and "aspectbased" not in text
+
+
 @pytest.mark.parametrize(
     "kind",
     [
