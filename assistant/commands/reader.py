@@ -100,6 +100,8 @@ def register(
                    help="the documents folder (every supported file under it is indexed)")
     d.add_argument("--model", default=None, metavar="DIR", help="reader (default: bundled)")
     d.add_argument("-k", type=int, default=5, help="passages read per question (default 5)")
+    d.add_argument("--no-answer-threshold", type=float, default=None, metavar="X",
+                   help="abstain above X (default: the reader's calibrated library threshold)")
     d.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     d.add_argument("--json", action="store_true", help="print JSON")
     d.set_defaults(handler=_evaluate_documents)
@@ -246,7 +248,8 @@ def _evaluate_documents(args: argparse.Namespace) -> int:
         raise ConfigError("-k must be at least 1.")
     set_torch_threads(args.threads)
     result = evaluate_documents(args.questions, args.docs, resolve_model(args.model, "reader"),
-                                str(base_model_path()), k=args.k)
+                                str(base_model_path()), k=args.k,
+                                no_answer_threshold=args.no_answer_threshold)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

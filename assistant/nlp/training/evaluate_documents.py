@@ -87,8 +87,11 @@ def evaluate_documents(
     reader_model: str,
     embedder_model: str,
     k: int = 5,
+    no_answer_threshold: float | None = None,
 ) -> dict:
     """Index every supported file under ``docs_dir`` and ask the questions of it.
+
+    ``no_answer_threshold`` overrides the reader's calibrated one (as the app's setting does).
 
     Returns:
         ``{"questions", "answerable", "unanswerable", "documents", "passages", "k",
@@ -107,7 +110,7 @@ def evaluate_documents(
         p.relative_to(root).as_posix() for p in files}
     if missing:
         raise ConfigError(f"Questions name documents not under {root}: {sorted(missing)}")
-    reader = Reader(reader_model)
+    reader = Reader(reader_model, no_answer_threshold=no_answer_threshold)
     reader.warm_up()
     embedder = Embedder(embedder_model)
     answered: list[_Answered] = []

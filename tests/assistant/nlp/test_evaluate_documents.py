@@ -87,6 +87,12 @@ def test_evaluate_documents_cli_scores_a_real_pdf(docs_dir: Path, tmp_path: Path
     assert answered["source"] == ["pdf/crazyones-pdfa.pdf", 1] == answered["expected_source"]
     assert unanswerable["f1"] is None and unanswerable["expected"] == []
     assert unanswerable["abstains"] == (unanswerable["no_answer_score"] > result["threshold"])
+    # an explicit threshold overrides the calibrated one, as the app's setting does
+    assert main(["evaluate", "documents", "--questions", str(questions), "--docs",
+                 str(tmp_path / "docs"), "--no-answer-threshold", "1000", "--json"]) == 0
+    never = json.loads(capsys.readouterr().out)
+    assert never["threshold"] == 1000 and never["answerable_answered"] == 1.0
+    assert never["unanswerable_abstained"] == 0.0
 
 
 def test_evaluate_documents_refuses_questions_about_absent_documents(tmp_path: Path) -> None:
