@@ -28,7 +28,7 @@ from retrieval import RetrievalError
 from retrieval.chunking import Chunker, tokenizer_counter
 from retrieval.embedding import Embedder
 from retrieval.index import VectorIndex
-from retrieval.loaders import LoaderError, is_supported, load_document
+from retrieval.loaders import LoaderError, is_supported, load_document, text_version
 from retrieval.store import Store
 from retrieval.types import DocumentInfo, FileReport, Hit, SourceDocument
 
@@ -194,7 +194,8 @@ class Library:
             return FileReport(key, "skipped", "not readable (permission denied)")
         except OSError as err:
             return FileReport(key, "skipped", f"could not be read ({err.strerror or err})")
-        digest = hashlib.sha256(data).hexdigest()
+        # A file read by a newer loader version counts as changed, and is read again.
+        digest = hashlib.sha256(data).hexdigest() + text_version(path)
         existing = self.store.find(key)
         if existing is not None and existing.content_hash == digest:
             return FileReport(key, "unchanged", pages=existing.pages, chunks=existing.chunks)

@@ -32,6 +32,18 @@ class LoaderError(RetrievalError):
 
 _REGISTRY: dict[str, Loader] = {}
 
+# Raised when a loader starts giving other text for the same file, so that `index` reads such
+# files again once instead of keeping the old text as "unchanged". PDF 2: words broken across
+# lines by a hyphen are joined.
+_TEXT_VERSIONS = {".pdf": 2}
+
+
+def text_version(path: str | Path) -> str:
+    """A tag of the loader's text version for ``path`` ("" for the first version): the library
+    stores it with the file's content hash."""
+    version = _TEXT_VERSIONS.get(Path(path).suffix.lower(), 1)
+    return "" if version == 1 else f"+text{version}"
+
 
 def register(suffixes: tuple[str, ...], loader: Loader) -> None:
     """Make ``loader`` handle files whose lower-cased suffix is one of ``suffixes``."""

@@ -66,6 +66,28 @@ def test_add_unchanged_updated_remove_and_reopen(
         assert len(lib._index) == lib.store.chunk_count()
 
 
+def test_a_pdf_read_by_an_older_loader_is_read_again(tmp_path: Path, docs_dir: Path,
+                                                     embedder) -> None:
+    """After the PDF loader changed its text (words broken across lines joined), `index` reads
+    PDFs indexed before once more instead of keeping their old text as "unchanged"."""
+    import hashlib
+
+    pdf = tmp_path / "doc.pdf"
+    shutil.copy(docs_dir / "pdf" / "annotation_guidelines_BABE.pdf", pdf)
+    with Library(tmp_path / "lib", embedder) as lib:
+        assert _statuses(lib.add([pdf])) == {"doc.pdf": "added"}
+        assert _statuses(lib.add([pdf])) == {"doc.pdf": "unchanged"}
+        # what an older version stored: the bare content hash
+        old = hashlib.sha256(pdf.read_bytes()).hexdigest()
+        with lib.store._db:
+            lib.store._db.execute("UPDATE documents SET content_hash = ?", (old,))
+        assert _statuses(lib.add([pdf])) == {"doc.pdf": "updated"}
+        assert _statuses(lib.add([pdf])) == {"doc.pdf": "unchanged"}
+        text = "\n".join(lib.page_text(d.path, n) for d in lib.documents()
+                         for n in range(1, d.pages + 1))
+        assert "contro-\nversial" not in text and "controversial" in text
+
+
 def test_bad_files_are_skipped_with_reasons_and_the_batch_goes_on(
     tmp_path: Path, bad_files: dict[str, Path], small_docs: Path, embedder
 ) -> None:
