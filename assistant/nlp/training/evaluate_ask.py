@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.errors import ConfigError
 from assistant.nlp.models import update_model_settings
 from assistant.nlp.reader import PairPrediction, Reader, passage_score
 from assistant.nlp.training.squad_metrics import best_threshold, score_question, squad_scores
@@ -105,11 +106,14 @@ def evaluate_ask(
     started = time.perf_counter()
     docs, questions = squad_corpus(Path(squad), articles)
     questions = questions[::every][: limit or None]
+    if leave_out:
+        if len(docs) < 2:
+            raise ConfigError("--leave-out needs at least two articles: one in the library, "
+                              "one left out.")
+        docs = docs[::2]
     reader = Reader(reader_model)
     reader.warm_up()
     embedder = Embedder(embedder_model)
-    if leave_out:
-        docs = docs[::2]
     in_library = {d.path for d in docs}
     with temporary_library(docs, embedder) as (library, index_seconds):
         vectors = embedder.encode([q.question for q in questions], batch_size=128)
@@ -153,6 +157,9 @@ def evaluate_ask(
     if off:
         result["abstention"] = _abstention(asked, off, reader.read_threshold, weights)
     if calibrate and leave_out:
+        if not off:
+            raise ConfigError("No question of a left-out article was asked (see --limit and "
+                              "--every), so there is no threshold to calibrate.")
         # The weights stay as they are: they were chosen over the whole library.
         found = _abstention(asked, off, None, weights)
         result["calibration"] = {"abstention": found}

@@ -124,3 +124,7 @@ def test_evaluate_ask_leave_out_calibrates_the_library_threshold(model_dir: Path
     assert (stored["rank_penalty"], stored["no_answer_weight"]) == \
         (before["rank_penalty"], before["no_answer_weight"])
     assert Reader(str(copy)).read_threshold == at_best["best_threshold"]
+    # one article cannot be split into a library and questions it does not answer
+    assert main(["evaluate", "ask", "--squad", v1, "--model", str(copy), "--articles", "1",
+                 "--leave-out", "--calibrate"]) == 2
+    assert json.loads((copy / "answerspan.json").read_text())["passage_scoring"] == stored
