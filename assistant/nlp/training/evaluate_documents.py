@@ -79,6 +79,11 @@ class _Answered:
     source: tuple[str, int | None] | None  # (document relative to the folder, page) of it
     gold_read: bool  # the question's own page was among the passages read
     no_answer_score: float
+    f1: float | None  # of ``text`` (0-1), answerable questions only
+
+    def abstains(self, threshold: float) -> bool:
+        """Whether ``Reader.read`` abstains at ``threshold``."""
+        return self.no_answer_score > threshold
 
 
 def evaluate_documents(
@@ -132,13 +137,15 @@ def _answer(q: DocumentQuestion, hits, preds: Sequence[PairPrediction], reader: 
         return Path(hit.document).relative_to(root).as_posix(), hit.chunk.page
 
     best = first_passage(preds, *reader.passage_weights)
+    text = preds[best].text if best is not None else ""
     gold = (q.document, q.page)
     return _Answered(
         q,
-        preds[best].text if best is not None else "",
+        text,
         where(hits[best]) if best is not None else None,
         any(where(h) == gold for h in hits),
         min((p.no_answer_score for p in preds), default=float("inf")),
+        score_question(text, q.answers)[1] if q.answers else None,
     )
 
 
@@ -170,11 +177,11 @@ def _report(answered: list[_Answered], threshold: float, documents: int, passage
         "k": k,
         "threshold": threshold,
         "f1": mine["f1"],
-        "answerable_answered": share(has, lambda a: a.no_answer_score <= threshold),
+        "answerable_answered": share(has, lambda a: not a.abstains(threshold)),
         "answerable_f1": mine["answerable_f1"],
-        "unanswerable_abstained": share(no, lambda a: a.no_answer_score > threshold),
-        "f1_if_always_answering": round(100 * statistics.fmean(
-            score_question(a.text, a.question.answers)[1] for a in has), 2) if has else 0.0,
+        "unanswerable_abstained": mine["unanswerable_abstained"],
+        "f1_if_always_answering": round(100 * statistics.fmean(a.f1 for a in has), 2)
+        if has else 0.0,
         "page_right": share(has, lambda a: a.source == (a.question.document, a.question.page)),
         "gold_page_read": share(has, lambda a: a.gold_read),
         "sweep": [at(cut) for cut in SWEEP],
@@ -187,9 +194,8 @@ def _report(answered: list[_Answered], threshold: float, documents: int, passage
             "expected_source": [a.question.document, a.question.page],
             "answer": a.text,
             "source": list(a.source) if a.source else None,
-            "f1": round(100 * score_question(a.text, a.question.answers)[1], 1)
-            if a.question.answers else None,
+            "f1": round(100 * a.f1, 1) if a.f1 is not None else None,
             "no_answer_score": round(a.no_answer_score, 3),
-            "abstains": a.no_answer_score > threshold,
+            "abstains": a.abstains(threshold),
         } for a in answered],
     }
