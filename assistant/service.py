@@ -119,13 +119,11 @@ class Assistant:
             return AnswerResult(question, (), passages, True, time.perf_counter() - started)
         output = self.reader.read(question, hits, top_n=max_answers)
         answers = tuple(_answer(span, hits) for span in output.answers)
-        return AnswerResult(
-            question,
-            answers if not output.no_answer else (),
-            passages,
-            output.no_answer or not answers,
-            time.perf_counter() - started,
-        )
+        if output.no_answer or not answers:
+            guess = answers[0] if answers and output.offers_guess else None
+            return AnswerResult(question, (), passages, True, time.perf_counter() - started,
+                                best_guess=guess)
+        return AnswerResult(question, answers, passages, False, time.perf_counter() - started)
 
     def close(self) -> None:
         """Flush and close the library."""

@@ -40,10 +40,15 @@ class Passage:
 
 @dataclass(frozen=True)
 class AnswerResult:
-    """Everything ``Assistant.ask`` returns for one question."""
+    """Everything ``Assistant.ask`` returns for one question.
+
+    When the reader abstains (``no_answer``), ``answers`` is empty and ``best_guess`` is the
+    span it would have given, if any: shown as a low-confidence guess, never as the answer.
+    """
 
     question: str
     answers: tuple[Answer, ...]
     passages: tuple[Passage, ...]
     no_answer: bool
     seconds: float = 0.0
+    best_guess: Answer | None = None

@@ -233,6 +233,11 @@ def _evaluate_ask(args: argparse.Namespace) -> int:
                   f"{found['off_library_questions']} off-library questions, answers "
                   f"{100 * found['in_library_answered']:.1f}% of the others; F1 over both "
                   f"{found['f1']:.2f}")
+            if found["guess_threshold"] is not None:
+                print(f"  guesses shown up to {found['guess_threshold']}: for "
+                      f"{100 * found['in_library_guessed']:.1f}% of the in-library and "
+                      f"{100 * found['off_library_guessed']:.1f}% of the off-library "
+                      f"questions, mean F1 {found['guess_f1']:.2f}")
     if "best" in result.get("calibration", {}):
         best = result["calibration"]["best"]
         print(f"stored rank penalty {best['rank_penalty']}, no-answer weight "
@@ -261,6 +266,11 @@ def _evaluate_documents(args: argparse.Namespace) -> int:
           f"answered; right page {100 * result['page_right']:.0f}%), abstains on "
           f"{100 * result['unanswerable_abstained']:.0f}% of the others; p50 "
           f"{result['p50_ms']:.0f} ms")
+    if result["guess_threshold"] is not None:
+        print(f"  abstaining, shows its best span as a guess (up to {result['guess_threshold']})"
+              f" for {100 * result['answerable_guessed']:.0f}% of the answerable and "
+              f"{100 * result['unanswerable_guessed']:.0f}% of the unanswerable questions: "
+              f"mean F1 {result['guess_f1']:.2f}")
     for row in result["sweep"]:
         print(f"  threshold {row['threshold']:6.1f}: F1 {row['f1']:6.2f}, answerable F1 "
               f"{row['answerable_f1']:6.2f}, abstains on "
@@ -273,27 +283,33 @@ def _tag(tags: dict, name: str):
     return value if value else None
 
 
+def _answer_json(a) -> dict:
+    return {
+        "text": a.text,
+        "document": a.document,
+        "page": a.page,
+        "start": a.start,
+        "end": a.end,
+        "score": round(float(a.score), 4),
+        "context": a.context,
+        "context_start": a.context_start,
+        "sentiment": _tag(a.tags, "sentiment"),
+        "bias": _tag(a.tags, "bias"),
+        "topic": _tag(a.tags, "topic"),
+    }
+
+
 def answer_result_json(result) -> dict:
-    """The ``ask --json`` document for an ``AnswerResult``."""
+    """The ``ask --json`` document for an ``AnswerResult``.
+
+    ``best_guess`` is the reader's best span when it abstains (``null`` otherwise), in the
+    same form as an answer; ``answers`` stays empty then.
+    """
     return {
         "question": result.question,
-        "answers": [
-            {
-                "text": a.text,
-                "document": a.document,
-                "page": a.page,
-                "start": a.start,
-                "end": a.end,
-                "score": round(float(a.score), 4),
-                "context": a.context,
-                "context_start": a.context_start,
-                "sentiment": _tag(a.tags, "sentiment"),
-                "bias": _tag(a.tags, "bias"),
-                "topic": _tag(a.tags, "topic"),
-            }
-            for a in result.answers
-        ],
+        "answers": [_answer_json(a) for a in result.answers],
         "no_answer": result.no_answer,
+        "best_guess": _answer_json(result.best_guess) if result.best_guess else None,
         "passages": [
             {
                 "document": p.document,
@@ -335,17 +351,24 @@ def _ask(args: argparse.Namespace) -> int:
         return 0
     if result.no_answer:
         print("The documents do not seem to answer this question.")
-        if result.passages:
+        if result.best_guess is not None:
+            print("Closest guess (not confident):")
+            _print_answer("-", result.best_guess)
+        elif result.passages:
             print(f"(read {len(result.passages)} passages; closest: {result.passages[0].document}"
                   + (f", page {result.passages[0].page})" if result.passages[0].page else ")"))
         return 0
     for rank, a in enumerate(result.answers, 1):
-        where = a.document + (f", page {a.page}" if a.page is not None else "")
-        print(f"{rank}. {a.text}  (score {a.score:.2f}; {where}; chars {a.start}-{a.end})")
-        tags = ", ".join(f"{k}: {v.get('label')}" for k, v in a.tags.items() if v)
-        if tags:
-            print(f"   tags: {tags}")
-        s = a.start - a.context_start
-        print("   " + " ".join(mark_span(a.context, s, s + len(a.text)).split()))
+        _print_answer(f"{rank}.", a)
     print(f"({result.seconds:.2f} s)")
     return 0
+
+
+def _print_answer(bullet: str, a) -> None:
+    where = a.document + (f", page {a.page}" if a.page is not None else "")
+    print(f"{bullet} {a.text}  (score {a.score:.2f}; {where}; chars {a.start}-{a.end})")
+    tags = ", ".join(f"{k}: {v.get('label')}" for k, v in a.tags.items() if v)
+    if tags:
+        print(f"   tags: {tags}")
+    s = a.start - a.context_start
+    print("   " + " ".join(mark_span(a.context, s, s + len(a.text)).split()))

@@ -20,6 +20,12 @@ from ``answerspan evaluate reader --calibrate`` on SQuAD v2.0's unanswerable que
 for :meth:`Reader.read` over a library's passages (``passage_scoring.no_answer_threshold``,
 from ``answerspan evaluate ask --leave-out --calibrate``: questions whose article is not in the
 library). The second is used where present, the first otherwise.
+
+When it abstains, the best span is still offered as a low-confidence guess if the no-answer
+score is at most ``passage_scoring.guess_threshold`` (calibrated with the library threshold:
+the widest band above it where such guesses were right often enough; see
+``squad_metrics.guess_threshold``). Far above it the best span is noise ("Wuhan Virus" for a
+question about Jupiter) and nothing is offered. Without a calibrated value there are no guesses.
 """
 
 from __future__ import annotations
@@ -75,11 +81,16 @@ class Span:
 
 @dataclass(frozen=True)
 class ReaderOutput:
-    """The best spans (best first) and whether the reader abstains."""
+    """The best spans (best first) and whether the reader abstains.
+
+    When it abstains, ``answers`` are still its best spans; ``offers_guess`` says whether the
+    first is close enough to an answer to show as a low-confidence guess.
+    """
 
     answers: list[Span]
     no_answer: bool
     no_answer_score: float
+    offers_guess: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,7 @@ class Reader:
         self.max_answer_tokens = max_answer_tokens
         self._threshold = no_answer_threshold
         self._read_threshold = no_answer_threshold
+        self._guess_threshold: float | None = None
         self._max_length = max_length
         self._stride = stride
         self.batch_size = batch_size
@@ -163,6 +175,9 @@ class Reader:
             self._read_threshold = library_no_answer_threshold(conf)
         else:
             self._read_threshold = self._threshold
+        # An absolute score, kept when the user sets their own no-answer threshold: it marks
+        # where the reader's best span stops being worth a look, whatever the threshold.
+        self._guess_threshold = float(weights.get("guess_threshold", -math.inf))
         self._max_length = self._max_length or int(conf.get("max_length", DEFAULT_MAX_LENGTH))
         self._stride = self._stride or int(conf.get("stride", DEFAULT_STRIDE))
         if self._rank_penalty is None:
@@ -184,6 +199,13 @@ class Reader:
         """The threshold :meth:`read` uses over a library's passages (loads settings if needed)."""
         self.warm_up()
         return float(self._read_threshold)
+
+    @property
+    def guess_threshold(self) -> float:
+        """When :meth:`read` abstains, its best span is offered as a guess if the no-answer
+        score is at most this (``-inf``, never, without a calibrated value)."""
+        self.warm_up()
+        return float(self._guess_threshold)
 
     @property
     def passage_weights(self) -> tuple[float, float]:
@@ -239,7 +261,8 @@ class Reader:
         ``hits`` are in retrieval order, best first (their rank counts in :func:`passage_score`).
         Returns up to ``top_n`` non-overlapping spans over all passages, best first, with
         scores that sum to at most 1 (a softmax over all candidate spans), and whether the
-        reader abstains (then the spans are still the best guesses).
+        reader abstains (then the spans are still its best guesses, and ``offers_guess`` says
+        whether the first is worth showing as one).
         """
         if not hits:
             return ReaderOutput([], True, math.inf)
@@ -265,4 +288,6 @@ class Reader:
             if len(chosen) >= top_n:
                 break
         no_answer_score = min(margins)
-        return ReaderOutput(chosen, no_answer_score > self.read_threshold, no_answer_score)
+        no_answer = no_answer_score > self.read_threshold
+        return ReaderOutput(chosen, no_answer, no_answer_score,
+                            offers_guess=no_answer and no_answer_score <= self.guess_threshold)

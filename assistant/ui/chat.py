@@ -39,6 +39,7 @@ from assistant.types import Answer, AnswerResult
 Index = QModelIndex | QPersistentModelIndex
 
 NOT_FOUND = "Not found in your documents."
+GUESS = "Closest guess, not confident:"
 THINKING = "Looking through your documents…"
 
 
@@ -155,16 +156,24 @@ class ChatModel(QAbstractListModel):
 
 def _answer_markdown(result: AnswerResult) -> list[str]:
     if result.no_answer or not result.answers:
-        return [f"**Answerspan:** {NOT_FOUND}", ""]
+        lines = [f"**Answerspan:** {NOT_FOUND}", ""]
+        if result.best_guess is not None:
+            lines += [f"{GUESS} {result.best_guess.text}", ""] + _quote(result.best_guess)
+        return lines
     best = result.answers[0]
     lines = [f"**Answerspan:** {best.text} (confidence {confidence_text(best.score)})", ""]
     for answer in result.answers:
-        lo = answer.start - answer.context_start
-        hi = answer.end - answer.context_start
-        ctx = answer.context
-        quote = f"{ctx[:lo]}**{ctx[lo:hi]}**{ctx[hi:]}".replace("\n", " ").strip()
-        lines += [f"> {quote}", f"> — *{place_text(answer)}*", ""]
+        lines += _quote(answer)
     return lines
+
+
+def _quote(answer: Answer) -> list[str]:
+    """The answer's passage as a Markdown quote, the span in bold, and where it is."""
+    lo = answer.start - answer.context_start
+    hi = answer.end - answer.context_start
+    ctx = answer.context
+    quote = f"{ctx[:lo]}**{ctx[lo:hi]}**{ctx[hi:]}".replace("\n", " ").strip()
+    return [f"> {quote}", f"> — *{place_text(answer)}*", ""]
 
 
 def entry_plain_text(entry: ChatEntry) -> str:
@@ -173,7 +182,10 @@ def entry_plain_text(entry: ChatEntry) -> str:
         return entry.text
     result = entry.result
     if result.no_answer or not result.answers:
-        return NOT_FOUND
+        guess = result.best_guess
+        if guess is None:
+            return NOT_FOUND
+        return f"{NOT_FOUND}\n{GUESS} {guess.text}\n— {place_text(guess)}"
     best = result.answers[0]
     return f"{best.text}\n— {place_text(best)} (confidence {confidence_text(best.score)})"
 
@@ -191,6 +203,14 @@ def entry_html(entry: ChatEntry) -> str:
     result = entry.result
     assert result is not None
     if result.no_answer or not result.answers:
+        guess = result.best_guess
+        if guess is not None:
+            return (
+                f"<div style='font-size:large; font-weight:600;'>{NOT_FOUND}</div>"
+                f"<div style='margin-top:4px;'>{GUESS} <i>{esc(guess.text)}</i></div>"
+                f"<div style='{muted}'>{esc(place_text(guess))} · its passage is on the "
+                "right, with the closest others.</div>"
+            )
         extra = (
             "The closest passages are on the right."
             if result.passages

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt, QUrl, Signal
@@ -110,13 +110,23 @@ class SourceRef:
         )
 
 
+GUESS_LABEL = "Closest guess (not confident)"
+
+
 def refs_for(result: AnswerResult) -> list[SourceRef]:
-    """The cards for one answer: each answer's passage, then the other passages that were read."""
+    """The cards for one answer: each answer's passage, then the other passages that were read.
+
+    When the reader abstains, its best guess (if any) comes first, its span highlighted, with no
+    confidence figure: the reader's own score would read as more sure than it is.
+    """
     answers = shown_answers(result)
     refs = [
         SourceRef.from_answer(a, f"Answer {i}" if len(answers) > 1 else "Answer")
         for i, a in enumerate(answers, 1)
     ]
+    if not answers and result.best_guess is not None:
+        answers = [result.best_guess]
+        refs = [replace(SourceRef.from_answer(result.best_guess, GUESS_LABEL), score=None)]
     used = {(a.document, a.page, a.context_start) for a in answers}
     others = [p for p in result.passages if (p.document, p.page, p.start) not in used]
     label = "Closest passage" if not result.answers else "Also read"
@@ -552,7 +562,12 @@ class SourcesPane(QWidget):
         self.placeholder.hide()
         self.scroll.show()
         self.summary.show()
-        if result.no_answer:
+        if result.no_answer and result.best_guess is not None:
+            self.summary.setText(
+                "No passage answers this question with confidence. The reader's closest guess "
+                "is highlighted first, then the other passages it read:"
+            )
+        elif result.no_answer:
             self.summary.setText(
                 "No passage answers this question. These were the closest:"
                 if result.passages

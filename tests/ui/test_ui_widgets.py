@@ -12,10 +12,26 @@ from PySide6.QtWidgets import QLabel
 
 from assistant.config import Settings
 from assistant.types import Answer, AnswerResult, Passage
-from assistant.ui.chat import NOT_FOUND, ChatEntry, ChatModel, ChatWidget, confidence_text
+from assistant.ui.chat import (
+    GUESS,
+    NOT_FOUND,
+    ChatEntry,
+    ChatModel,
+    ChatWidget,
+    confidence_text,
+    entry_html,
+    entry_plain_text,
+)
 from assistant.ui.library_panel import LibraryPanel, describe, summarize
 from assistant.ui.settings_dialog import SettingsDialog, load_settings, save_settings
-from assistant.ui.sources import HAVE_QTPDF, DocumentViewer, SourceCard, SourceRef, SourcesPane
+from assistant.ui.sources import (
+    GUESS_LABEL,
+    HAVE_QTPDF,
+    DocumentViewer,
+    SourceCard,
+    SourceRef,
+    SourcesPane,
+)
 from retrieval.types import DocumentInfo, FileReport
 
 NEWS = "news/bbc-business_001.txt"
@@ -86,6 +102,28 @@ def test_sources_pane_lists_answers_then_other_passages(qtbot, news):
     pane.show_result(AnswerResult("q", (), (other,), True))
     assert "No passage answers" in pane.summary.text()
     assert [c.ref.label for c in pane.cards] == ["Closest passage"]
+
+
+def test_abstaining_shows_the_closest_guess_without_a_confidence(qtbot, news):
+    path, text = news
+    guess = answer_in(text, path, "464,000")
+    other = Passage(path, None, 0, 40, text[:40], 0.2, {})
+    result = AnswerResult("How many?", (), (other,), True, 0.4, best_guess=guess)
+    pane = SourcesPane()
+    qtbot.addWidget(pane)
+    pane.show_result(result)
+    assert [c.ref.label for c in pane.cards] == [GUESS_LABEL, "Closest passage"]
+    assert pane.cards[0].highlighted() == ["464,000"]
+    assert pane.cards[0].ref.score is None  # the reader abstained: no "87%" on a guess
+    assert "closest guess" in pane.summary.text()
+    entry = ChatEntry("answer", "", result)
+    assert NOT_FOUND in entry_html(entry) and "464,000" in entry_html(entry)
+    assert entry_plain_text(entry).splitlines()[:2] == [NOT_FOUND, f"{GUESS} 464,000"]
+    chat = ChatWidget()
+    qtbot.addWidget(chat)
+    chat.set_result(chat.add_question("How many?"), result)
+    md = chat.model.to_markdown()
+    assert f"**Answerspan:** {NOT_FOUND}" in md and "**464,000**" in md
 
 
 def test_text_view_highlights_span_in_the_page(qtbot, news):

@@ -24,7 +24,12 @@ from pathlib import Path
 from assistant.errors import ConfigError
 from assistant.nlp.models import update_model_settings
 from assistant.nlp.reader import PairPrediction, Reader, passage_score
-from assistant.nlp.training.squad_metrics import best_threshold, score_question, squad_scores
+from assistant.nlp.training.squad_metrics import (
+    best_threshold,
+    guess_threshold,
+    score_question,
+    squad_scores,
+)
 from retrieval.embedding import Embedder
 from retrieval.evaluation import SquadQuestion, squad_corpus, temporary_library
 
@@ -37,6 +42,12 @@ NO_ANSWER_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5)
 # paragraph, so they share its words): on a user's own documents, trust the rank no more than
 # the benchmark requires.
 F1_TOLERANCE = 0.3
+# When the reader abstains, the app still shows its best span as a guess, labelled "not
+# confident", if the no-answer score is in the band where such guesses score at least this mean
+# F1 (0-1) over the calibration questions, half of which the library cannot answer. A labelled
+# wrong guess costs the user a glance; a right one saves reading the passages: one right in
+# three is worth showing.
+GUESS_MIN_F1 = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,9 @@ def evaluate_ask(
         ``{"questions", "documents", "passages", "k", "em", "f1", "answered", "answered_f1",
         "gold_passage_read", "unweighted": {"em", "f1"}, "rank_penalty",
         "no_answer_weight", "p50_ms", "seconds", ...}``; with ``calibrate`` also
-        ``"calibration"``; with ``leave_out`` also ``"abstention"``.
+        ``"calibration"``; with ``leave_out`` also ``"abstention"`` (with the band of no-answer
+        scores where the app shows its best span as a guess, ``guess_threshold``, also stored
+        by ``calibrate``).
     """
     started = time.perf_counter()
     docs, questions = squad_corpus(Path(squad), articles)
@@ -155,16 +168,17 @@ def evaluate_ask(
     answered = [a for a in asked if _answers(a, reader.read_threshold)]
     result["answered_f1"] = _scores(answered, *weights)["f1"] if answered else 0.0
     if off:
-        result["abstention"] = _abstention(asked, off, reader.read_threshold, weights)
+        result["abstention"] = _abstention(asked, off, reader.read_threshold, weights,
+                                           reader.guess_threshold)
     if calibrate and leave_out:
         if not off:
             raise ConfigError("No question of a left-out article was asked (see --limit and "
                               "--every), so there is no threshold to calibrate.")
         # The weights stay as they are: they were chosen over the whole library.
-        found = _abstention(asked, off, None, weights)
+        found = _abstention(asked, off, None, weights, None)
         result["calibration"] = {"abstention": found}
         write_library_threshold(reader_model, found["best_threshold"], Path(squad).name,
-                                len(asked), len(off), k, found["f1"])
+                                len(asked), len(off), k, found["f1"], found["guess_threshold"])
     elif calibrate:
         result["calibration"] = _calibrate(asked)
         best = result["calibration"]["best"]
@@ -176,10 +190,11 @@ def evaluate_ask(
 
 
 def _abstention(asked: list[_Asked], off: list[_Asked], threshold: float | None,
-                weights: tuple[float, float]) -> dict:
+                weights: tuple[float, float], guess_at: float | None) -> dict:
     """How well the reader abstains on off-library questions at ``threshold`` (or, with None,
     at the threshold with the best F1 over all questions, abstaining on an off-library one
-    scoring 1, as in SQuAD v2.0), and what that costs the in-library ones."""
+    scoring 1, as in SQuAD v2.0), what that costs the in-library ones, and the guesses shown
+    when abstaining up to the no-answer score ``guess_at`` (None: calibrated here)."""
     both = asked + off
     golds = {str(i): list(a.question.answers) if i < len(asked) else []
              for i, a in enumerate(both)}
@@ -191,6 +206,13 @@ def _abstention(asked: list[_Asked], off: list[_Asked], threshold: float | None,
         threshold, _ = best_threshold(texts, golds, margins)
         out["best_threshold"] = round(threshold, 3)
     scores = squad_scores(texts, golds, margins, threshold)
+    # A guess for an off-library question is wrong whatever it says.
+    f1s = {str(i): score_question(texts[str(i)], a.question.answers)[1] if i < len(asked)
+           else 0.0 for i, a in enumerate(both)}
+    if guess_at is None:
+        guess_at = guess_threshold([(margins[q], f1s[q]) for q in margins], threshold,
+                                   GUESS_MIN_F1)
+    guessed = [q for q in margins if threshold < margins[q] <= guess_at]
     out.update({
         "threshold": round(threshold, 3),
         "f1": round(scores["f1"], 2),
@@ -199,6 +221,13 @@ def _abstention(asked: list[_Asked], off: list[_Asked], threshold: float | None,
                                      / max(1, len(asked)), 4),
         "off_library_abstained": round(sum(not _answers(a, threshold) for a in off)
                                        / max(1, len(off)), 4),
+        "guess_threshold": round(guess_at, 3) if math.isfinite(guess_at) else None,
+        "in_library_guessed": round(sum(int(q) < len(asked) for q in guessed)
+                                    / max(1, len(asked)), 4),
+        "off_library_guessed": round(sum(int(q) >= len(asked) for q in guessed)
+                                     / max(1, len(off)), 4),
+        "guess_f1": round(100 * statistics.fmean(f1s[q] for q in guessed), 2) if guessed
+        else 0.0,
     })
     return out
 
@@ -265,12 +294,13 @@ def _latencies(library, reader: Reader, questions: list[SquadQuestion], k: int,
 
 
 def write_library_threshold(model_dir: str, threshold: float, source: str, n: int,
-                            off_library: int, k: int, f1: float) -> None:
-    """Store the no-answer threshold of ``Reader.read`` in the reader's ``answerspan.json``
-    (``passage_scoring``; the weights there are kept)."""
+                            off_library: int, k: int, f1: float, guess_at: float) -> None:
+    """Store the no-answer threshold of ``Reader.read`` and its guess threshold in the reader's
+    ``answerspan.json`` (``passage_scoring``; the weights there are kept)."""
     def change(settings: dict) -> None:
         scoring = settings.setdefault("passage_scoring", {})
         scoring["no_answer_threshold"] = threshold
+        scoring["guess_threshold"] = guess_at
         scoring["threshold_calibrated_on"] = {
             "file": source, "questions": n, "off_library_questions": off_library, "k": k,
             "f1": f1}

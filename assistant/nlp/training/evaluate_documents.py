@@ -18,6 +18,7 @@ without pages). A question the documents do not answer has ``"answers": []``.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from collections.abc import Sequence
@@ -85,6 +86,10 @@ class _Answered:
         """Whether ``Reader.read`` abstains at ``threshold``."""
         return self.no_answer_score > threshold
 
+    def guessed(self, threshold: float, guess_at: float) -> bool:
+        """Whether the app abstains and shows its best span as a guess."""
+        return threshold < self.no_answer_score <= guess_at
+
 
 def evaluate_documents(
     questions_file: str | Path,
@@ -101,10 +106,13 @@ def evaluate_documents(
     Returns:
         ``{"questions", "answerable", "unanswerable", "documents", "passages", "k",
         "threshold", "f1_if_always_answering", "answerable_answered", "answerable_f1",
-        "page_right", "gold_page_read", "unanswerable_abstained", "f1", "sweep",
+        "page_right", "gold_page_read", "unanswerable_abstained", "f1", "guess_threshold",
+        "answerable_guessed", "unanswerable_guessed", "guess_f1", "sweep",
         "best_threshold", "p50_ms", "details", ...}``: F1 figures in percent; ``f1`` scores
         abstaining on an unanswerable question as right, as SQuAD v2.0 does; ``details`` has
-        each question's answer, source and no-answer score.
+        each question's answer, source and no-answer score; ``*_guessed`` are the shares the
+        app abstains on but shows its best span as a guess (``Reader.guess_threshold``), and
+        ``guess_f1`` those guesses' mean F1 (0 on unanswerable questions).
     """
     questions = load_questions(questions_file)
     root = Path(docs_dir).resolve()
@@ -128,7 +136,8 @@ def evaluate_documents(
             latencies.append((time.perf_counter() - started) * 1000)
             answered.append(_answer(q, hits, preds, reader, root))
         passages = library.store.chunk_count()
-    return _report(answered, reader.read_threshold, len(files), passages, k, latencies)
+    return _report(answered, reader.read_threshold, reader.guess_threshold, len(files), passages,
+                   k, latencies)
 
 
 def _answer(q: DocumentQuestion, hits, preds: Sequence[PairPrediction], reader: Reader,
@@ -149,8 +158,8 @@ def _answer(q: DocumentQuestion, hits, preds: Sequence[PairPrediction], reader: 
     )
 
 
-def _report(answered: list[_Answered], threshold: float, documents: int, passages: int,
-            k: int, latencies: list[float]) -> dict:
+def _report(answered: list[_Answered], threshold: float, guess_at: float, documents: int,
+            passages: int, k: int, latencies: list[float]) -> dict:
     has = [a for a in answered if a.question.answers]
     no = [a for a in answered if not a.question.answers]
     golds = {str(i): list(a.question.answers) for i, a in enumerate(answered)}
@@ -168,6 +177,7 @@ def _report(answered: list[_Answered], threshold: float, documents: int, passage
 
     best, best_f1 = best_threshold(texts, golds, margins)
     mine = at(threshold)
+    guessed = [a for a in answered if a.guessed(threshold, guess_at)]
     return {
         "questions": len(answered),
         "answerable": len(has),
@@ -183,6 +193,11 @@ def _report(answered: list[_Answered], threshold: float, documents: int, passage
         "f1_if_always_answering": round(100 * statistics.fmean(a.f1 for a in has), 2)
         if has else 0.0,
         "page_right": share(has, lambda a: a.source == (a.question.document, a.question.page)),
+        "guess_threshold": guess_at if math.isfinite(guess_at) else None,
+        "answerable_guessed": share(has, lambda a: a.guessed(threshold, guess_at)),
+        "unanswerable_guessed": share(no, lambda a: a.guessed(threshold, guess_at)),
+        "guess_f1": round(100 * statistics.fmean(a.f1 or 0.0 for a in guessed), 2)
+        if guessed else 0.0,
         "gold_page_read": share(has, lambda a: a.gold_read),
         "sweep": [at(cut) for cut in SWEEP],
         "best_threshold": round(best, 3),
@@ -197,5 +212,6 @@ def _report(answered: list[_Answered], threshold: float, documents: int, passage
             "f1": round(100 * a.f1, 1) if a.f1 is not None else None,
             "no_answer_score": round(a.no_answer_score, 3),
             "abstains": a.abstains(threshold),
+            "guess": a.guessed(threshold, guess_at),
         } for a in answered],
     }

@@ -157,3 +157,24 @@ def threshold_keeping_answers(
             best = (float(cut), scores)
     assert best is not None  # the largest cut abstains on nothing, so it always meets the floor
     return best
+
+
+def guess_threshold(
+    abstentions: Sequence[tuple[float, float]], threshold: float, min_f1: float
+) -> float:
+    """Up to which no-answer score an abstaining reader's best span is still worth showing.
+
+    ``abstentions`` holds ``(no-answer score, F1 of the best span)`` for questions the reader
+    abstains on at ``threshold`` (F1 0 for a question the documents do not answer). Shown as
+    guesses are those with a score up to the returned value; it is the highest score at which
+    the guesses shown have a mean F1 (0-1) of at least ``min_f1``, or ``threshold`` itself (no
+    guesses) when even the closest abstentions fall short.
+    """
+    best = threshold
+    total = 0.0
+    ordered = sorted((s, f) for s, f in abstentions if s > threshold)
+    for n, (score, f1) in enumerate(ordered, 1):
+        total += f1
+        if total / n >= min_f1 and (n == len(ordered) or ordered[n][0] > score):
+            best = float(score)  # only between distinct scores: a tie shows all or none
+    return best

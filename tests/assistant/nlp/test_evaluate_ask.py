@@ -124,6 +124,11 @@ def test_evaluate_ask_leave_out_calibrates_the_library_threshold(model_dir: Path
     assert (stored["rank_penalty"], stored["no_answer_weight"]) == \
         (before["rank_penalty"], before["no_answer_weight"])
     assert Reader(str(copy)).read_threshold == at_best["best_threshold"]
+    # ...and the band above it where the best span is still shown as a guess
+    assert stored["guess_threshold"] == at_best["guess_threshold"] >= at_best["best_threshold"]
+    assert Reader(str(copy)).guess_threshold == stored["guess_threshold"]
+    if at_best["guess_threshold"] > at_best["best_threshold"]:
+        assert at_best["guess_f1"] >= 100 / 3
     # one article cannot be split into a library and questions it does not answer
     assert main(["evaluate", "ask", "--squad", v1, "--model", str(copy), "--articles", "1",
                  "--leave-out", "--calibrate"]) == 2

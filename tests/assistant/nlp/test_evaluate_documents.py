@@ -93,6 +93,17 @@ def test_evaluate_documents_cli_scores_a_real_pdf(docs_dir: Path, tmp_path: Path
     never = json.loads(capsys.readouterr().out)
     assert never["threshold"] == 1000 and never["answerable_answered"] == 1.0
     assert never["unanswerable_abstained"] == 0.0
+    assert never["answerable_guessed"] == never["unanswerable_guessed"] == 0.0  # nothing to guess
+    assert never["guess_threshold"] == result["guess_threshold"]  # not the user's threshold
+    # abstaining on everything, a confident best span is still offered as a (right) guess
+    assert main(["evaluate", "documents", "--questions", str(questions), "--docs",
+                 str(tmp_path / "docs"), "--no-answer-threshold", "-1000", "--json"]) == 0
+    always = json.loads(capsys.readouterr().out)
+    assert always["answerable_answered"] == 0.0
+    # (the bundled reader is calibrated with a guess threshold, and sure of this answer)
+    assert answered["no_answer_score"] <= always["guess_threshold"]
+    assert always["answerable_guessed"] == 1.0 and always["details"][0]["guess"]
+    assert always["guess_f1"] == 100.0
 
 
 def test_evaluate_documents_refuses_questions_about_absent_documents(tmp_path: Path) -> None:

@@ -80,3 +80,27 @@ def test_ask_no_answer_threshold_overrides_the_calibrated_one(library_dir: Path,
     assert never["no_answer"] is False and "Jemele Hill" in never["answers"][0]["text"]
     always = ask("-1000")  # every score is above it: abstains, still lists what it read
     assert always["no_answer"] is True and always["answers"] == [] and always["passages"]
+    # ...and offers the span it would have given as a guess, with the same page and offsets.
+    guess = always["best_guess"]
+    assert {k: guess[k] for k in ("text", "page", "start", "end")} == {
+        k: never["answers"][0][k] for k in ("text", "page", "start", "end")}
+    assert never["best_guess"] is None
+    assert main(["ask", "--library", str(library_dir), "--no-answer-threshold", "-1000",
+                 QUESTION]) == 0
+    out = capsys.readouterr().out
+    assert "do not seem to answer" in out and "Closest guess" in out and "[[" in out
+
+
+@pytest.mark.slow
+def test_abstaining_keeps_the_best_guess_on_its_page(library_dir: Path) -> None:
+    settings = Settings(library_dir=library_dir, tag_passages=False, no_answer_threshold=-1000)
+    assistant = Assistant(settings)
+    try:
+        result = assistant.ask(QUESTION)
+        assert result.no_answer and result.answers == ()
+        guess = result.best_guess
+        assert guess is not None and "Jemele Hill" in guess.text and guess.page == 3
+        page_text = assistant.page_text(guess.document, guess.page)
+        assert page_text[guess.start : guess.end] == guess.text
+    finally:
+        assistant.close()

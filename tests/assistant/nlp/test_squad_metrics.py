@@ -8,6 +8,7 @@ from assistant.nlp.training.squad_metrics import (
     best_threshold,
     exact_match,
     f1_score,
+    guess_threshold,
     normalize_answer,
     score_question,
     squad_scores,
@@ -78,3 +79,18 @@ def test_threshold_keeping_answers_caps_the_loss_on_answerable_questions() -> No
     assert 2.0 <= kept < 3.0
     with pytest.raises(ValueError):
         threshold_keeping_answers(preds, golds, na, keep=0.0)
+
+
+def test_guess_threshold_widens_while_the_guesses_stay_good_enough() -> None:
+    # (no-answer score, F1 of the guess); the first is below the threshold: answered, not a guess
+    abstentions = [(-20.0, 0.0), (-9.0, 1.0), (-8.0, 0.0), (-7.0, 1.0), (-5.0, 0.0), (-1.0, 0.0)]
+    # mean F1 of the guesses up to each score: 1, 1/2, 2/3, 1/2, 2/5
+    assert guess_threshold(abstentions, -10.0, min_f1=0.5) == -5.0
+    assert guess_threshold(abstentions, -10.0, min_f1=0.6) == -7.0
+    assert guess_threshold(abstentions, -10.0, min_f1=1.0) == -9.0
+    assert guess_threshold([(-9.0, 0.0), (-8.0, 1.0)], -10.0, min_f1=0.6) == -10.0  # none
+
+
+def test_guess_threshold_never_splits_tied_scores() -> None:
+    assert guess_threshold([(-9.0, 1.0), (-9.0, 0.0), (-9.0, 0.0)], -10.0, min_f1=0.5) == -10.0
+    assert guess_threshold([(-9.0, 1.0), (-9.0, 1.0), (-9.0, 0.0)], -10.0, min_f1=0.5) == -9.0
