@@ -103,27 +103,35 @@ class Assistant:
         return self.library.page_text(document, page)
 
     # -- questions -------------------------------------------------------------------------
-    def search(self, question: str, k: int | None = None, mode: str = "hybrid") -> list[Hit]:
-        """The ``k`` best passages for ``question`` (``mode``: hybrid, dense or lexical)."""
-        return self.library.search(question, k or self.settings.top_k, mode=mode)
+    def search(self, question: str, k: int | None = None, mode: str = "hybrid",
+               documents: Sequence[str | Path] = ()) -> list[Hit]:
+        """The ``k`` best passages for ``question`` (``mode``: hybrid, dense or lexical), from
+        ``documents`` only when given (paths in the library), else from the whole library."""
+        return self.library.search(question, k or self.settings.top_k, mode=mode,
+                                   documents=list(documents) or None)
 
-    def ask(self, question: str, k: int | None = None, max_answers: int = 3) -> AnswerResult:
-        """Retrieve passages, read them, and return answers mapped to document, page, offsets."""
+    def ask(self, question: str, k: int | None = None, max_answers: int = 3,
+            documents: Sequence[str | Path] = ()) -> AnswerResult:
+        """Retrieve passages (from ``documents`` only, when given), read them, and return
+        answers mapped to document, page and offsets."""
         question = question.strip()
         if not question:
             raise AssistantError("Please type a question.")
         started = time.perf_counter()
-        hits = self.search(question, k)
+        hits = self.search(question, k, documents=documents)
         passages = tuple(_passage(h) for h in hits)
+        scope = tuple(str(d) for d in documents)
         if not hits:
-            return AnswerResult(question, (), passages, True, time.perf_counter() - started)
+            return AnswerResult(question, (), passages, True, time.perf_counter() - started,
+                                documents=scope)
         output = self.reader.read(question, hits, top_n=max_answers)
         answers = tuple(_answer(span, hits) for span in output.answers)
         if output.no_answer or not answers:
             guess = answers[0] if answers and output.offers_guess else None
             return AnswerResult(question, (), passages, True, time.perf_counter() - started,
-                                best_guess=guess)
-        return AnswerResult(question, answers, passages, False, time.perf_counter() - started)
+                                best_guess=guess, documents=scope)
+        return AnswerResult(question, answers, passages, False, time.perf_counter() - started,
+                            documents=scope)
 
     def close(self) -> None:
         """Flush and close the library."""

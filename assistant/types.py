@@ -44,6 +44,7 @@ class AnswerResult:
 
     When the reader abstains (``no_answer``), ``answers`` is empty and ``best_guess`` is the
     span it would have given, if any: shown as a low-confidence guess, never as the answer.
+    ``documents`` are the documents the question was limited to (empty: the whole library).
     """
 
     question: str
@@ -52,3 +53,4 @@ class AnswerResult:
     no_answer: bool
     seconds: float = 0.0
     best_guess: Answer | None = None
+    documents: tuple[str, ...] = ()

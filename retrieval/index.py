@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import faiss
@@ -74,10 +74,22 @@ class VectorIndex:
             return 0
         return int(self._index.remove_ids(ids_arr))
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The ``k`` nearest chunk ids to one query vector, best first, with cosine scores."""
+    def search(
+        self, vector: np.ndarray, k: int, within: Collection[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` nearest chunk ids to one query vector, best first, with cosine scores.
+
+        ``within`` limits the search to those chunk ids (``None``: all).
+        """
         if len(self) == 0 or k <= 0:
             return []
         query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, self.dim)
-        scores, ids = self._index.search(query, min(k, len(self)))
+        params = None
+        if within is not None:
+            if not within:
+                return []
+            # Filtered inside the exact scan, so a small document still gets its k best.
+            params = faiss.SearchParameters(
+                sel=faiss.IDSelectorBatch(np.fromiter(within, dtype=np.int64)))
+        scores, ids = self._index.search(query, min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]

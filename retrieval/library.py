@@ -334,6 +334,7 @@ class Library:
         k: int = 5,
         mode: str = "hybrid",
         query_vector: np.ndarray | None = None,
+        documents: Sequence[str | Path] | None = None,
     ) -> list[Hit]:
         """The ``k`` passages that best match ``query``, best first.
 
@@ -343,35 +344,52 @@ class Library:
             mode: ``hybrid`` (dense + BM25 fused by reciprocal rank), ``dense`` or ``lexical``.
             query_vector: the query's embedding if already computed (benchmarks embed all
                 questions in one batch); by default the embedder encodes ``query``.
+            documents: search only these documents (paths as added); ``None`` or empty: all.
 
         Returns:
             Hits with the chunk (offsets, tags), a score (higher is better: the fused RRF score,
             cosine similarity, or BM25) and the document path.
+
+        Raises:
+            RetrievalError: an unknown mode, or a document that is not in the library.
         """
         if mode not in MODES:
             raise RetrievalError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
         query = query.strip()
         if not query or k <= 0:
             return []
+        doc_ids = self._document_ids(documents) if documents else None
+        chunk_ids = set(self.store.chunk_ids_of(doc_ids)) if doc_ids is not None else None
         pool = max(k, 50)
         if mode == "dense":
-            ranked = self._dense(query, k, query_vector)
+            ranked = self._dense(query, k, query_vector, chunk_ids)
         elif mode == "lexical":
-            ranked = self.store.lexical_search(query, k)
+            ranked = self.store.lexical_search(query, k, doc_ids)
         else:
-            dense = self._dense(query, pool, query_vector)
-            ranked = fuse([dense, self.store.lexical_search(query, pool)])[:k]
+            dense = self._dense(query, pool, query_vector, chunk_ids)
+            ranked = fuse([dense, self.store.lexical_search(query, pool, doc_ids)])[:k]
         rows = self.store.chunks([cid for cid, _ in ranked])
         return [Hit(rows[cid][0], score, rows[cid][1]) for cid, score in ranked if cid in rows]
 
+    def _document_ids(self, documents: Sequence[str | Path]) -> list[int]:
+        """Library ids of ``documents``; a clear error names any that is not in the library."""
+        keys = [_key(Path(d)) for d in documents]
+        found = self.store.document_ids(keys)
+        missing = [str(d) for d, key in zip(documents, keys, strict=True) if key not in found]
+        if missing:
+            raise RetrievalError(
+                "Not in the library (add it first, or check the path): " + ", ".join(missing))
+        return list(found.values())
+
     def _dense(
-        self, query: str, k: int, vector: np.ndarray | None = None
+        self, query: str, k: int, vector: np.ndarray | None = None,
+        within: set[int] | None = None,
     ) -> list[tuple[int, float]]:
         if self._index is None or len(self._index) == 0:
             return []
         if vector is None:
             vector = self.embedder.encode([query])[0]
-        return self._index.search(vector, k)
+        return self._index.search(vector, k, within)
 
     def close(self) -> None:
         """Save the vectors and close the database."""

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -312,6 +312,24 @@ class Store:
             row = self._db.execute(sql, (path, page)).fetchone()
         return row[0] if row else None
 
+    def document_ids(self, paths: Sequence[str]) -> dict[str, int]:
+        """``path -> document id`` for those of ``paths`` in the library."""
+        out: dict[str, int] = {}
+        for batch in _batches(list(dict.fromkeys(paths)), 500):
+            marks = ",".join("?" * len(batch))
+            out.update(self._db.execute(
+                f"SELECT path, id FROM documents WHERE path IN ({marks})", list(batch)))
+        return out
+
+    def chunk_ids_of(self, doc_ids: Collection[int]) -> list[int]:
+        """Ids of every chunk of the given documents."""
+        out: list[int] = []
+        for batch in _batches(sorted(doc_ids), 500):
+            marks = ",".join("?" * len(batch))
+            out.extend(r[0] for r in self._db.execute(
+                f"SELECT id FROM chunks WHERE doc_id IN ({marks})", list(batch)))
+        return out
+
     # -- chunks ----------------------------------------------------------------------------
     def chunk_ids(self) -> set[int]:
         """Every chunk id."""
@@ -349,8 +367,13 @@ class Store:
                 out[cid] = (chunk, path)
         return out
 
-    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """BM25 over chunk texts: ``(chunk id, score)`` best first (score higher = better)."""
+    def lexical_search(
+        self, query: str, k: int, doc_ids: Collection[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """BM25 over chunk texts: ``(chunk id, score)`` best first (score higher = better).
+
+        ``doc_ids`` limits the search to those documents' chunks (``None``: all).
+        """
         terms = list(
             dict.fromkeys(
                 t
@@ -361,10 +384,19 @@ class Store:
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        within, params = "", []
+        if doc_ids is not None:
+            ids = sorted(int(d) for d in doc_ids)
+            if not ids:
+                return []
+            # BM25 statistics stay those of the whole library; only the candidates narrow.
+            within = (" AND rowid IN (SELECT id FROM chunks WHERE doc_id IN "
+                      f"({','.join('?' * len(ids))}))")
+            params = ids
         rows = self._db.execute(
-            "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY s LIMIT ?",
-            (match, int(k)),
+            "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
+            f"{within} ORDER BY s LIMIT ?",
+            (match, *params, int(k)),
         )
         return [(int(cid), -float(score)) for cid, score in rows]
 

@@ -10,7 +10,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from assistant.commands import add_library_option
+from assistant.commands import add_document_option, add_library_option
 
 SEARCH_MODES = ("hybrid", "dense", "lexical")
 DEMO_QUESTION = "How much water does the Larkspur reservoir hold?"
@@ -55,6 +55,7 @@ def register(
         default="hybrid",
         help="hybrid (default), dense (vectors only) or lexical (BM25 only)",
     )
+    add_document_option(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("question", nargs="+")
     p.set_defaults(handler=_search)
@@ -228,7 +229,7 @@ def _search(args: argparse.Namespace) -> int:
         return 2
     assistant = _assistant(args)
     try:
-        hits = assistant.library.search(question, k=args.k, mode=args.mode)
+        hits = assistant.search(question, k=args.k, mode=args.mode, documents=args.documents)
     finally:
         assistant.close()
     if args.json:

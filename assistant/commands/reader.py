@@ -7,7 +7,7 @@ import json
 import shlex
 import sys
 
-from assistant.commands import add_library_option
+from assistant.commands import add_document_option, add_library_option
 from assistant.errors import ConfigError
 
 MARK_OPEN, MARK_CLOSE = "[[", "]]"
@@ -114,6 +114,7 @@ def register(
     a.add_argument("--no-answer-threshold", type=float, default=None, metavar="X",
                    help="abstain when the reader's no-answer score is above X (default: the "
                    "reader's calibrated value; higher answers more often)")
+    add_document_option(a)
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument("question", nargs="+", help="the question")
     a.set_defaults(handler=_ask)
@@ -310,6 +311,7 @@ def answer_result_json(result) -> dict:
         "answers": [_answer_json(a) for a in result.answers],
         "no_answer": result.no_answer,
         "best_guess": _answer_json(result.best_guess) if result.best_guess else None,
+        "documents": list(result.documents),
         "passages": [
             {
                 "document": p.document,
@@ -343,7 +345,7 @@ def _ask(args: argparse.Namespace) -> int:
                         **({"top_k": args.k} if args.k else {}))
     assistant = Assistant(settings)
     try:
-        result = assistant.ask(question, max_answers=args.answers)
+        result = assistant.ask(question, max_answers=args.answers, documents=args.documents)
     finally:
         assistant.close()
     if args.json:

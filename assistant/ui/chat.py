@@ -79,6 +79,16 @@ def shown_answers(result: AnswerResult) -> list[Answer]:
     return out
 
 
+def scope_text(result: AnswerResult, shown: int = 3) -> str:
+    """``"Searched only report.pdf, notes.txt"`` when the question was limited to some
+    documents; empty when it went to the whole library."""
+    names = [Path(d).name or d for d in result.documents]
+    if not names:
+        return ""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"Searched only {', '.join(names[:shown])}{more}"
+
+
 def place_text(answer: Answer | None = None, document: str = "", page: int | None = None) -> str:
     """``"report.pdf, page 3"`` (or just the file name for page-less files)."""
     if answer is not None:
@@ -155,6 +165,11 @@ class ChatModel(QAbstractListModel):
 
 
 def _answer_markdown(result: AnswerResult) -> list[str]:
+    scope = scope_text(result)
+    return _result_markdown(result) + ([f"_{scope}._", ""] if scope else [])
+
+
+def _result_markdown(result: AnswerResult) -> list[str]:
     if result.no_answer or not result.answers:
         lines = [f"**Answerspan:** {NOT_FOUND}", ""]
         if result.best_guess is not None:
@@ -202,6 +217,13 @@ def entry_html(entry: ChatEntry) -> str:
         return f"<div style='color:#b00020;'>{esc(entry.text)}</div>"
     result = entry.result
     assert result is not None
+    scope = scope_text(result)
+    scope_html = f"<div style='{muted}'>{esc(scope)}.</div>" if scope else ""
+    return _result_html(result, muted) + scope_html
+
+
+def _result_html(result: AnswerResult, muted: str) -> str:
+    esc = html.escape
     if result.no_answer or not result.answers:
         guess = result.best_guess
         if guess is not None:

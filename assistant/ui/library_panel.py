@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -248,6 +249,12 @@ class LibraryPanel(QWidget):
             "Re-read the selected documents (all if none is selected) if they changed (Ctrl+R)"
         )
         self.reindex_button.clicked.connect(self._reindex_clicked)
+        # Ask one report, not the whole library: questions go to the selected documents only.
+        self.scope_check = QCheckBox("Ask only the selected documents")
+        self.scope_check.setToolTip(
+            "Questions search only the documents selected above (select with Ctrl/Shift-click)"
+        )
+        self.scope_check.toggled.connect(self._update_buttons)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
@@ -260,6 +267,7 @@ class LibraryPanel(QWidget):
         layout.addWidget(self.progress_box)
         layout.addWidget(self.results_label)
         layout.addWidget(self.results)
+        layout.addWidget(self.scope_check)
         layout.addLayout(buttons)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.set_documents([])
@@ -277,6 +285,11 @@ class LibraryPanel(QWidget):
         """Paths of the selected documents."""
         rows = self.table.selectionModel().selectedRows()
         return [self.model.data(i, DocumentTableModel.PathRole) for i in rows]
+
+    def scope_paths(self) -> list[str]:
+        """The documents questions are limited to: the selected ones when "Ask only the
+        selected documents" is on, else none (the whole library)."""
+        return self.selected_paths() if self.scope_check.isChecked() else []
 
     def all_paths(self) -> list[str]:
         """Paths of every document."""
@@ -325,8 +338,16 @@ class LibraryPanel(QWidget):
     # -- internals -------------------------------------------------------------------------
     def _update_buttons(self, *args) -> None:
         has_docs = self.model.rowCount() > 0
-        self.remove_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
+        selected = len(self.table.selectionModel().selectedRows())
+        self.remove_button.setEnabled(bool(selected))
         self.reindex_button.setEnabled(has_docs)
+        self.scope_check.setEnabled(has_docs)
+        if self.scope_check.isChecked():
+            self.scope_check.setText(
+                f"Ask only the selected documents ({selected})" if selected
+                else "Ask only the selected documents (none selected: all)")
+        else:
+            self.scope_check.setText("Ask only the selected documents")
 
     def _remove_clicked(self) -> None:
         paths = self.selected_paths()

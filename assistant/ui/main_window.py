@@ -496,7 +496,7 @@ class MainWindow(QMainWindow):
             self.notify("error", f"Could not answer “{question}”: {message}")
 
         job = self.tasks.run(
-            ops.ask(question, self.settings.top_k),
+            ops.ask(question, self.settings.top_k, self.library.scope_paths()),
             success=lambda result: self._answered(row, result),
             failure=failed,
             label="Answering",

@@ -5,6 +5,7 @@ They run on the single background worker (``tasks.TaskManager``) and never touch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,11 +91,13 @@ def remove(paths: tuple[str, ...]):
     return op
 
 
-def ask(question: str, k: int):
-    """An operation answering ``question`` from the ``k`` best passages."""
+def ask(question: str, k: int, documents: Sequence[str] = ()):
+    """An operation answering ``question`` from the ``k`` best passages (of ``documents``
+    only, when given)."""
+    documents = tuple(documents)
 
     def op(ctx: JobContext) -> AnswerResult:
-        return ctx.assistant.ask(question, k)
+        return ctx.assistant.ask(question, k, documents=documents)
 
     return op
 

@@ -3,6 +3,7 @@ bad input in a batch, cancel, tags, and crash safety."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -154,6 +155,27 @@ def test_search_modes(tmp_path: Path, small_docs: Path, embedder) -> None:
         assert lib.search("   ") == []
         with pytest.raises(RetrievalError, match="unknown search mode"):
             lib.search("bread", mode="fuzzy")
+
+
+def test_search_within_documents(tmp_path: Path, small_docs: Path, embedder) -> None:
+    with Library(tmp_path / "lib", embedder) as lib:
+        lib.add([small_docs])
+        chess = small_docs / "sub" / "chess.txt"
+        # The bakery passage is the best match overall; limited to the chess notes, every
+        # mode returns only theirs (dense search: however poorly they match).
+        for mode in ("hybrid", "dense", "lexical"):
+            assert lib.search("sourdough rye bread", k=2, mode=mode)[0].document.endswith(
+                "bakery.md")
+            within = lib.search("sourdough rye bread Moser", k=5, mode=mode, documents=[chess])
+            assert all(h.document.endswith("chess.txt") for h in within), mode
+        assert lib.search("When did the mountain erupt?", k=5, mode="dense", documents=[chess])
+        # two documents; relative paths name the same files as absolute ones
+        both = lib.search("erupt bread", k=10, documents=[
+            small_docs / "volcano.txt", Path(os.path.relpath(chess))])
+        assert {Path(h.document).name for h in both} == {"volcano.txt", "chess.txt"}
+        assert len(lib.search("erupt bread", k=10, documents=[])) > len(both)  # empty: all
+        with pytest.raises(RetrievalError, match="Not in the library.*nothing.txt"):
+            lib.search("bread", documents=[chess, small_docs / "nothing.txt"])
 
 
 def test_fuse_rewards_agreement() -> None:

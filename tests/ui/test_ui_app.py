@@ -169,6 +169,22 @@ def test_drop_index_ask_and_see_the_answer_on_its_page(qtbot, make_window, docs_
     settle(qtbot, 200)
     screenshot(window, "08-not-found")
 
+    # Asking only the selected news article: the PDF's answer is out of reach.
+    news_row = [Path(p).name for p in window.library.all_paths()].index("bbc-business_001.txt")
+    window.library.table.selectRow(news_row)
+    window.library.scope_check.setChecked(True)
+    assert window.library.scope_check.text() == "Ask only the selected documents (1)"
+    result = ask(qtbot, window, PDF_QUESTION)
+    assert [Path(d).name for d in result.documents] == ["bbc-business_001.txt"]
+    assert result.passages and all(
+        Path(p.document).name == "bbc-business_001.txt" for p in result.passages)
+    assert all("Clint" not in a.text for a in result.answers)
+    assert "Searched only bbc-business_001.txt" in window.chat.model.to_markdown()
+    settle(qtbot, 200)
+    screenshot(window, "09-scoped-question")
+    window.library.scope_check.setChecked(False)
+    assert window.library.scope_paths() == []
+
     out = tmp_path / "chat.md"
     window.export_chat(out)
     md = out.read_text(encoding="utf-8")

@@ -21,6 +21,7 @@ from assistant.ui.chat import (
     confidence_text,
     entry_html,
     entry_plain_text,
+    scope_text,
 )
 from assistant.ui.library_panel import LibraryPanel, describe, summarize
 from assistant.ui.settings_dialog import SettingsDialog, load_settings, save_settings
@@ -218,6 +219,27 @@ def test_library_panel_empty_state_documents_and_reports(qtbot):
     with qtbot.waitSignal(panel.reindex_requested) as sig:
         panel.reindex_button.click()
     assert sorted(sig.args[0]) == ["/d/a.txt", "/d/b.pdf"]
+
+
+def test_library_panel_limits_questions_to_the_selection_when_asked(qtbot):
+    panel = LibraryPanel()
+    qtbot.addWidget(panel)
+    assert not panel.scope_check.isEnabled()  # nothing to choose from yet
+    panel.set_documents([
+        DocumentInfo(1, "/d/b.pdf", "pdf", "B", 4, 14, "h1", "2026-01-01"),
+        DocumentInfo(2, "/d/a.txt", "txt", "A", 1, 3, "h2", "2026-01-01"),
+    ])
+    panel.table.selectRow(1)
+    assert panel.scope_paths() == []  # selected, but the box is off: the whole library
+    panel.scope_check.setChecked(True)
+    assert panel.scope_paths() == ["/d/b.pdf"]
+    assert panel.scope_check.text().endswith("(1)")
+    panel.table.clearSelection()
+    assert panel.scope_paths() == [] and "none selected" in panel.scope_check.text()
+    result = AnswerResult("q", (), (), True, documents=("/d/b.pdf", "/d/a.txt", "/x/c.md",
+                                                         "/x/d.md"))
+    assert scope_text(result) == "Searched only b.pdf, a.txt, c.md and 1 more"
+    assert scope_text(AnswerResult("q", (), (), True)) == ""
 
 
 def test_settings_round_trip_and_validation(qtbot, tmp_path):

@@ -104,3 +104,30 @@ def test_abstaining_keeps_the_best_guess_on_its_page(library_dir: Path) -> None:
         assert page_text[guess.start : guess.end] == guess.text
     finally:
         assistant.close()
+
+
+@pytest.mark.slow
+def test_ask_and_search_only_in_chosen_documents(library_dir: Path, docs_dir: Path,
+                                                 capsys) -> None:
+    from assistant.cli import main
+
+    pdf = str(docs_dir / "pdf" / "annotation_guidelines_BABE.pdf")
+    sport = str(docs_dir / "news" / "bbc-sport_001.txt")
+    assert main(["ask", "--library", str(library_dir), "--json", "-d", sport, QUESTION]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["documents"] == [sport] and doc["passages"]
+    assert all(p["document"] == sport for p in doc["passages"])
+    assert all("Jemele Hill" not in a["text"] for a in doc["answers"])  # that is in the PDF
+    # the PDF and the sport article together: the PDF's answer is back
+    assert main(["ask", "--library", str(library_dir), "--json", "--document", pdf,
+                 "--document", sport, QUESTION]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "Jemele Hill" in doc["answers"][0]["text"]
+    assert {p["document"] for p in doc["passages"]} <= {pdf, sport}
+    assert main(["search", "--library", str(library_dir), "--json", "-d", sport, QUESTION]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits and all(h["document"] == sport for h in hits)
+    # a document that is not in the library: a clear error, not an answer from elsewhere
+    missing = str(docs_dir / "news" / "bbc-tech_100.txt")
+    assert main(["ask", "--library", str(library_dir), "-d", missing, QUESTION]) == 2
+    assert "Not in the library" in capsys.readouterr().err
