@@ -159,9 +159,13 @@ class Library:
 
         A bad file is skipped with a reason and never stops the batch. When ``cancel`` is set,
         the file being indexed is left as it was and the remaining files are reported skipped.
+        Adding a folder again also syncs deletions: documents indexed from under it whose
+        files no longer exist are removed (not when the folder itself is missing, e.g. an
+        unplugged drive, nor after a cancel).
 
         Returns:
-            One report per file, status ``added``, ``updated``, ``unchanged`` or ``skipped``.
+            One report per file, status ``added``, ``updated``, ``unchanged``, ``skipped`` or
+            (a file deleted from a given folder) ``removed``.
         """
         files = _expand(paths)
         reports: list[FileReport] = []
@@ -176,11 +180,24 @@ class Library:
                 if time.monotonic() - self._last_save > self.save_interval:
                     self._save()
             else:
+                reports.extend(self._remove_vanished(paths))
                 if progress is not None:
                     progress(len(files), len(files), "")
         finally:
             self._save()
         return reports
+
+    def _remove_vanished(self, paths: Sequence[Path]) -> list[FileReport]:
+        """Remove the documents under the existing folders in ``paths`` whose files are gone."""
+        gone = [
+            doc
+            for folder in paths
+            if Path(folder).expanduser().is_dir()
+            for doc in self.store.paths_under(_key(Path(folder)))
+            if not Path(doc).exists()
+        ]
+        return [replace(r, reason="deleted from its folder")
+                for r in self.remove([Path(d) for d in dict.fromkeys(gone)])]
 
     def _add_file(self, path: Path, cancel: threading.Event | None) -> FileReport:
         key = _key(path)

@@ -157,6 +157,27 @@ def test_search_modes(tmp_path: Path, small_docs: Path, embedder) -> None:
             lib.search("bread", mode="fuzzy")
 
 
+def test_adding_a_folder_again_removes_its_deleted_files(
+    tmp_path: Path, small_docs: Path, embedder
+) -> None:
+    with Library(tmp_path / "lib", embedder) as lib:
+        lib.add([small_docs])
+        (small_docs / "sub" / "chess.txt").unlink()
+        # a single file given again does not sync anything
+        assert _statuses(lib.add([small_docs / "volcano.txt"])) == {"volcano.txt": "unchanged"}
+        assert len(lib.documents()) == 3
+        reports = lib.add([small_docs])
+        assert _statuses(reports) == {
+            "volcano.txt": "unchanged", "bakery.md": "unchanged", "chess.txt": "removed"}
+        assert [r.reason for r in reports if r.status == "removed"] == ["deleted from its folder"]
+        assert sorted(Path(d.path).name for d in lib.documents()) == ["bakery.md", "volcano.txt"]
+        assert all("chess" not in h.chunk.text for h in lib.search("chess club cup", k=5))
+        # a folder that is gone (an unplugged drive) removes nothing
+        shutil.move(str(small_docs / "sub"), str(tmp_path / "elsewhere"))
+        assert _statuses(lib.add([small_docs / "sub"])) == {"sub": "skipped"}
+        assert len(lib.documents()) == 2
+
+
 def test_search_within_documents(tmp_path: Path, small_docs: Path, embedder) -> None:
     with Library(tmp_path / "lib", embedder) as lib:
         lib.add([small_docs])
