@@ -384,19 +384,24 @@ class Store:
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        within, params = "", []
-        if doc_ids is not None:
-            ids = sorted(int(d) for d in doc_ids)
-            if not ids:
-                return []
-            # BM25 statistics stay those of the whole library; only the candidates narrow.
-            within = (" AND rowid IN (SELECT id FROM chunks WHERE doc_id IN "
-                      f"({','.join('?' * len(ids))}))")
-            params = ids
+        if doc_ids is None:
+            rows = self._db.execute(
+                "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+                "ORDER BY s LIMIT ?",
+                (match, int(k)),
+            )
+            return [(int(cid), -float(score)) for cid, score in rows]
+        ids = sorted(int(d) for d in doc_ids)
+        if not ids:
+            return []
+        # BM25 statistics stay those of the whole library; only the candidates narrow. A join
+        # keeps the full-text match as the access path ("rowid IN (subquery)" made FTS5 test
+        # the match row by row: 12-20 ms instead of 2 on 985 passages).
         rows = self._db.execute(
-            "SELECT rowid, bm25(chunks_fts) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
-            f"{within} ORDER BY s LIMIT ?",
-            (match, *params, int(k)),
+            "SELECT f.rowid, bm25(chunks_fts) AS s FROM chunks_fts f JOIN chunks c "
+            f"ON c.id = f.rowid WHERE chunks_fts MATCH ? AND c.doc_id IN "
+            f"({','.join('?' * len(ids))}) ORDER BY s LIMIT ?",
+            (match, *ids, int(k)),
         )
         return [(int(cid), -float(score)) for cid, score in rows]
 

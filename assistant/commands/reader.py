@@ -102,6 +102,9 @@ def register(
     d.add_argument("-k", type=int, default=5, help="passages read per question (default 5)")
     d.add_argument("--no-answer-threshold", type=float, default=None, metavar="X",
                    help="abstain above X (default: the reader's calibrated library threshold)")
+    d.add_argument("--within-document", action="store_true",
+                   help="ask each answerable question of its own document only (as the app's "
+                   "'Ask only the selected documents')")
     d.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     d.add_argument("--json", action="store_true", help="print JSON")
     d.set_defaults(handler=_evaluate_documents)
@@ -255,7 +258,8 @@ def _evaluate_documents(args: argparse.Namespace) -> int:
     set_torch_threads(args.threads)
     result = evaluate_documents(args.questions, args.docs, resolve_model(args.model, "reader"),
                                 str(base_model_path()), k=args.k,
-                                no_answer_threshold=args.no_answer_threshold)
+                                no_answer_threshold=args.no_answer_threshold,
+                                within_document=args.within_document)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

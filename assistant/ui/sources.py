@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.types import Answer, AnswerResult, Passage
-from assistant.ui.chat import confidence_text, place_text, shown_answers
+from assistant.ui.chat import confidence_text, place_text, scope_text, shown_answers
 from assistant.ui.flow_layout import FlowLayout
 
 log = logging.getLogger(__name__)
@@ -579,6 +579,8 @@ class SourcesPane(QWidget):
                 f"“{result.question}” — read {n} passage{'s' if n != 1 else ''} "
                 f"in {result.seconds:.1f} s."
             )
+        if result.documents:  # the question went to chosen documents only: say which
+            self.summary.setText(f"{self.summary.text()} ({scope_text(result)}.)")
         for ref in refs_for(result):
             card = SourceCard(ref)
             card.open_requested.connect(self.open_source)

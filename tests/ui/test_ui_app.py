@@ -180,6 +180,7 @@ def test_drop_index_ask_and_see_the_answer_on_its_page(qtbot, make_window, docs_
         Path(p.document).name == "bbc-business_001.txt" for p in result.passages)
     assert all("Clint" not in a.text for a in result.answers)
     assert "Searched only bbc-business_001.txt" in window.chat.model.to_markdown()
+    assert "Searched only bbc-business_001.txt" in window.sources.summary.text()
     settle(qtbot, 200)
     screenshot(window, "09-scoped-question")
     window.library.scope_check.setChecked(False)

@@ -98,10 +98,14 @@ def evaluate_documents(
     embedder_model: str,
     k: int = 5,
     no_answer_threshold: float | None = None,
+    within_document: bool = False,
 ) -> dict:
     """Index every supported file under ``docs_dir`` and ask the questions of it.
 
     ``no_answer_threshold`` overrides the reader's calibrated one (as the app's setting does).
+    ``within_document`` asks each answerable question of its own document only, as a user who
+    picks it with "Ask only the selected documents" does (unanswerable questions, which name
+    no document, still go to the whole library).
 
     Returns:
         ``{"questions", "answerable", "unanswerable", "documents", "passages", "k",
@@ -131,13 +135,15 @@ def evaluate_documents(
     with temporary_library([load_document(p) for p in files], embedder) as (library, _):
         for q in questions:
             started = time.perf_counter()
-            hits = library.search(q.question, k=k)
+            scope = [str(root / q.document)] if within_document and q.document else None
+            hits = library.search(q.question, k=k, documents=scope)
             preds = reader.predict_pairs([q.question] * len(hits), [h.chunk.text for h in hits])
             latencies.append((time.perf_counter() - started) * 1000)
             answered.append(_answer(q, hits, preds, reader, root))
         passages = library.store.chunk_count()
-    return _report(answered, reader.read_threshold, reader.guess_threshold, len(files), passages,
-                   k, latencies)
+    report = _report(answered, reader.read_threshold, reader.guess_threshold, len(files),
+                     passages, k, latencies)
+    return {"within_document": within_document, **report}
 
 
 def _answer(q: DocumentQuestion, hits, preds: Sequence[PairPrediction], reader: Reader,

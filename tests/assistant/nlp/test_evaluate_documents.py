@@ -104,6 +104,12 @@ def test_evaluate_documents_cli_scores_a_real_pdf(docs_dir: Path, tmp_path: Path
     assert answered["no_answer_score"] <= always["guess_threshold"]
     assert always["answerable_guessed"] == 1.0 and always["details"][0]["guess"]
     assert always["guess_f1"] == 100.0
+    # each question asked of its own document only, as the app's "Ask only the selected"
+    assert main(["evaluate", "documents", "--questions", str(questions), "--docs",
+                 str(tmp_path / "docs"), "--within-document", "--json"]) == 0
+    within = json.loads(capsys.readouterr().out)
+    assert within["within_document"] is True and result["within_document"] is False
+    assert within["details"][0]["answer"] == "October 14, 1998"
 
 
 def test_evaluate_documents_refuses_questions_about_absent_documents(tmp_path: Path) -> None:
