@@ -206,6 +206,10 @@ class Library:
                 load_document(path)  # raises LoaderError with the precise reason
             data = path.read_bytes()
         except LoaderError as err:
+            if not path.exists() and self.store.find(key) is not None:
+                # Re-indexing a deleted file: say what became of the copy the library holds.
+                return FileReport(key, "skipped", f"{err.reason}; its text is still in the "
+                                  "library (remove it, or index its folder again)")
             return FileReport(key, "skipped", err.reason)
         except PermissionError:
             return FileReport(key, "skipped", "not readable (permission denied)")

@@ -273,6 +273,10 @@ def _demo(args: argparse.Namespace) -> int:
             print()
             if result.no_answer:
                 print("Answer: the sample documents do not seem to answer this.")
+                if result.best_guess is not None:
+                    g = result.best_guess
+                    print(f"Closest guess (not confident): {g.text!r} "
+                          f"({Path(g.document).name})")
             for a in result.answers:
                 page = f", page {a.page}" if a.page is not None else ""
                 print(f"Answer: {a.text!r}  ({Path(a.document).name}{page}, score {a.score:.2f})")

@@ -165,6 +165,8 @@ def test_adding_a_folder_again_removes_its_deleted_files(
         (small_docs / "sub" / "chess.txt").unlink()
         # a single file given again does not sync anything
         assert _statuses(lib.add([small_docs / "volcano.txt"])) == {"volcano.txt": "unchanged"}
+        (gone,) = lib.add([small_docs / "sub" / "chess.txt"])
+        assert gone.status == "skipped" and "still in the library" in gone.reason
         assert len(lib.documents()) == 3
         reports = lib.add([small_docs])
         assert _statuses(reports) == {
