@@ -49,6 +49,7 @@ except ImportError:  # pragma: no cover - depends on the installed wheels
     HAVE_QTPDF = False
 
 HIGHLIGHT = QColor("#ffd54f")  # the answer span
+GUESS_HIGHLIGHT = QColor("#c9d3dc")  # a closest guess: marked, but not in the answer's yellow
 PASSAGE_TINT = QColor("#eef4ff")  # the passage around it, in the page view
 
 
@@ -65,6 +66,12 @@ class SourceRef:
     score: float | None = None
     label: str = ""
     tags: dict = field(default_factory=dict, compare=False, hash=False)
+    guess: bool = False  # the span is the reader's closest guess, not an answer
+
+    @property
+    def highlight(self) -> QColor:
+        """The colour of the span: the answer's yellow, or grey for a closest guess."""
+        return GUESS_HIGHLIGHT if self.guess else HIGHLIGHT
 
     @property
     def span_text(self) -> str:
@@ -126,7 +133,8 @@ def refs_for(result: AnswerResult) -> list[SourceRef]:
     ]
     if not answers and result.best_guess is not None:
         answers = [result.best_guess]
-        refs = [replace(SourceRef.from_answer(result.best_guess, GUESS_LABEL), score=None)]
+        refs = [replace(SourceRef.from_answer(result.best_guess, GUESS_LABEL), score=None,
+                        guess=True)]
     used = {(a.document, a.page, a.context_start) for a in answers}
     others = [p for p in result.passages if (p.document, p.page, p.start) not in used]
     label = "Closest passage" if not result.answers else "Also read"
@@ -283,7 +291,7 @@ class SourceCard(QFrame):
         if ref.span_start is not None and ref.span_end is not None:
             lo = u16(passage, ref.span_start - ref.passage_start)
             hi = u16(passage, ref.span_end - ref.passage_start)
-            highlight_range(doc, lo, hi, HIGHLIGHT)
+            highlight_range(doc, lo, hi, ref.highlight)
             cursor = QTextCursor(doc)
             cursor.setPosition(lo)
             self.text.setTextCursor(cursor)
@@ -306,7 +314,7 @@ class SourceCard(QFrame):
 
     def highlighted(self) -> list[str]:
         """The marked words as rendered in the card."""
-        return highlighted_runs(self.text.document())
+        return highlighted_runs(self.text.document(), self.ref.highlight)
 
     def _text_clicked(self, event) -> None:
         if (
@@ -445,12 +453,11 @@ class DocumentViewer(QWidget):
         if ref.span_start is not None and ref.span_end is not None:
             lo = u16(text, start + (ref.span_start - ref.passage_start))
             hi = u16(text, start + (ref.span_end - ref.passage_start))
-            highlight_range(doc, lo, hi, HIGHLIGHT)
+            highlight_range(doc, lo, hi, ref.highlight)
             focus = lo
         where = f"Page {ref.page}" if ref.page else "Text"
-        self.match_label.setText(
-            f"{where} — the answer is highlighted." if ref.span_text else f"{where}"
-        )
+        marked = "the closest guess is marked" if ref.guess else "the answer is highlighted"
+        self.match_label.setText(f"{where} — {marked}." if ref.span_text else f"{where}")
         cursor = QTextCursor(doc)
         cursor.setPosition(min(u16(text, end), doc.characterCount() - 1))
         self.text_view.setTextCursor(cursor)
@@ -565,7 +572,7 @@ class SourcesPane(QWidget):
         if result.no_answer and result.best_guess is not None:
             self.summary.setText(
                 "No passage answers this question with confidence. The reader's closest guess "
-                "is highlighted first, then the other passages it read:"
+                "is marked in grey in the first card, then come the other passages it read:"
             )
         elif result.no_answer:
             self.summary.setText(

@@ -26,12 +26,15 @@ from assistant.ui.chat import (
 from assistant.ui.library_panel import LibraryPanel, describe, summarize
 from assistant.ui.settings_dialog import SettingsDialog, load_settings, save_settings
 from assistant.ui.sources import (
+    GUESS_HIGHLIGHT,
     GUESS_LABEL,
     HAVE_QTPDF,
+    HIGHLIGHT,
     DocumentViewer,
     SourceCard,
     SourceRef,
     SourcesPane,
+    highlighted_runs,
 )
 from retrieval.types import DocumentInfo, FileReport
 
@@ -115,6 +118,9 @@ def test_abstaining_shows_the_closest_guess_without_a_confidence(qtbot, news):
     pane.show_result(result)
     assert [c.ref.label for c in pane.cards] == [GUESS_LABEL, "Closest passage"]
     assert pane.cards[0].highlighted() == ["464,000"]
+    # marked in grey, not in the yellow of an answer the reader stands by
+    assert highlighted_runs(pane.cards[0].text.document(), HIGHLIGHT) == []
+    assert highlighted_runs(pane.cards[0].text.document(), GUESS_HIGHLIGHT) == ["464,000"]
     assert pane.cards[0].ref.score is None  # the reader abstained: no "87%" on a guess
     assert "closest guess" in pane.summary.text()
     entry = ChatEntry("answer", "", result)
@@ -135,7 +141,7 @@ def test_text_view_highlights_span_in_the_page(qtbot, news):
     with qtbot.waitSignal(viewer.text_needed, timeout=1000):
         viewer.open(SourceRef.from_answer(answer))
     viewer.show_text(text)
-    from assistant.ui.sources import HIGHLIGHT, PASSAGE_TINT, highlighted_runs
+    from assistant.ui.sources import PASSAGE_TINT
 
     doc = viewer.text_view.document()
     assert highlighted_runs(doc, HIGHLIGHT) == ["Catwoman"]
