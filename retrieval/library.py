@@ -380,7 +380,9 @@ class Library:
         if not query or k <= 0:
             return []
         doc_ids = self._document_ids(documents) if documents else None
-        chunk_ids = set(self.store.chunk_ids_of(doc_ids)) if doc_ids is not None else None
+        # BM25 filters by document in SQL; only the vector search needs the chunk ids.
+        chunk_ids = (set(self.store.chunk_ids_of(doc_ids))
+                     if doc_ids is not None and mode != "lexical" else None)
         pool = max(k, 50)
         if mode == "dense":
             ranked = self._dense(query, k, query_vector, chunk_ids)

@@ -69,6 +69,13 @@ def passage_score(
     return span_score - rank_penalty * math.log(rank + 1) - no_answer_weight * no_answer_margin
 
 
+def offers_guess(no_answer_score: float, threshold: float, guess_threshold: float) -> bool:
+    """Whether a reader abstaining above ``threshold`` still offers its best span as a guess:
+    the no-answer score is above the threshold but at most ``guess_threshold``. The one rule
+    for :meth:`Reader.read` and the evaluations that report what the app shows."""
+    return threshold < no_answer_score <= guess_threshold
+
+
 @dataclass(frozen=True)
 class Span:
     """An answer: characters ``[start, end)`` of ``hits[hit_index].chunk.text``."""
@@ -288,6 +295,6 @@ class Reader:
             if len(chosen) >= top_n:
                 break
         no_answer_score = min(margins)
-        no_answer = no_answer_score > self.read_threshold
-        return ReaderOutput(chosen, no_answer, no_answer_score,
-                            offers_guess=no_answer and no_answer_score <= self.guess_threshold)
+        return ReaderOutput(
+            chosen, no_answer_score > self.read_threshold, no_answer_score,
+            offers_guess=offers_guess(no_answer_score, self.read_threshold, self.guess_threshold))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from assistant.errors import ConfigError
 from assistant.nlp.models import update_model_settings
-from assistant.nlp.reader import PairPrediction, Reader, passage_score
+from assistant.nlp.reader import PairPrediction, Reader, offers_guess, passage_score
 from assistant.nlp.training.squad_metrics import (
     best_threshold,
     guess_threshold,
@@ -212,7 +212,7 @@ def _abstention(asked: list[_Asked], off: list[_Asked], threshold: float | None,
     if guess_at is None:
         guess_at = guess_threshold([(margins[q], f1s[q]) for q in margins], threshold,
                                    GUESS_MIN_F1)
-    guessed = [q for q in margins if threshold < margins[q] <= guess_at]
+    guessed = [q for q in margins if offers_guess(margins[q], threshold, guess_at)]
     out.update({
         "threshold": round(threshold, 3),
         "f1": round(scores["f1"], 2),

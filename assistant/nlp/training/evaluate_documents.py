@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ConfigError
-from assistant.nlp.reader import PairPrediction, Reader
+from assistant.nlp.reader import PairPrediction, Reader, offers_guess
 from assistant.nlp.training.evaluate_ask import first_passage
 from assistant.nlp.training.squad_metrics import best_threshold, score_question, squad_scores
 from retrieval.embedding import Embedder
@@ -88,7 +88,7 @@ class _Answered:
 
     def guessed(self, threshold: float, guess_at: float) -> bool:
         """Whether the app abstains and shows its best span as a guess."""
-        return threshold < self.no_answer_score <= guess_at
+        return offers_guess(self.no_answer_score, threshold, guess_at)
 
 
 def evaluate_documents(
