@@ -24,10 +24,17 @@ Progress = Callable[[int, int, str], None]
 
 
 class Assistant:
-    """Facade over library, reader and taggers. Construction is cheap; models load lazily."""
+    """Facade over library, reader and taggers. Construction is cheap; models load lazily.
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    Args:
+        settings: library location, models, passages per question.
+        tag_later: index documents untagged and tag them with :meth:`tag_pending` (the GUI
+            does, in small steps between other work), so they can be asked about sooner.
+    """
+
+    def __init__(self, settings: Settings | None = None, tag_later: bool = False) -> None:
         self.settings = settings or Settings()
+        self.tag_later = tag_later
         self._library = None
         self._reader = None
         self._tagger = None
@@ -44,7 +51,8 @@ class Assistant:
             embedder = Embedder(resolve_model(self.settings.embedder, "base"))
             # Tagger models load on the first ingest, not when a search merely opens the library.
             tagger = self._tag_passages if self.settings.tag_passages else None
-            self._library = Library(Path(self.settings.library_dir), embedder, tagger=tagger)
+            self._library = Library(Path(self.settings.library_dir), embedder, tagger=tagger,
+                                    tag_later=self.tag_later)
         return self._library
 
     @property
@@ -89,6 +97,14 @@ class Assistant:
     ) -> list[FileReport]:
         """Add files and folders (recursively); returns one report per file."""
         return self.library.add([Path(p) for p in paths], progress=progress, cancel=cancel)
+
+    def untagged(self) -> int:
+        """How many passages still wait for their sentiment, bias and topic tags."""
+        return self.library.untagged()
+
+    def tag_pending(self, limit: int = 16) -> int:
+        """Tag up to ``limit`` untagged passages; returns how many (0 when tagging is off)."""
+        return self.library.tag_pending(limit)
 
     def remove(self, paths: Iterable[str | Path]) -> list[FileReport]:
         """Remove documents (rows and vectors) by path."""

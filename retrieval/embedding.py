@@ -18,11 +18,12 @@ class Embedder:
 
     Args:
         model: a sentence-transformers model directory or id (the bundled MiniLM by default).
-        batch_size: texts per forward pass.
+        batch_size: texts per forward pass. 16 embeds passages 10-15% faster than 32 on a
+            2-core CPU (smaller activations stay in cache; ``bench/indexing.py``).
         device: ``"cpu"``, ``"cuda"``...; ``None`` lets sentence-transformers choose.
     """
 
-    def __init__(self, model: str, batch_size: int = 32, device: str | None = None) -> None:
+    def __init__(self, model: str, batch_size: int = 16, device: str | None = None) -> None:
         self.model_name = str(model)
         self.batch_size = int(batch_size)
         self.device = device

@@ -57,6 +57,16 @@ class VectorIndex:
             return set()
         return set(faiss.vector_to_array(self._index.id_map).tolist())
 
+    def vectors(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of those of ``ids`` that have one."""
+        wanted = np.fromiter(set(ids), dtype=np.int64)
+        if len(wanted) == 0 or len(self) == 0:
+            return {}
+        id_map = faiss.vector_to_array(self._index.id_map)
+        flat = faiss.downcast_index(self._index.index)
+        return {int(id_map[p]): flat.reconstruct(int(p))
+                for p in np.flatnonzero(np.isin(id_map, wanted))}
+
     def add(self, ids: Iterable[int], vectors: np.ndarray) -> None:
         """Add ``vectors`` (``(n, dim)`` float32) under ``ids``."""
         ids_arr = np.asarray(list(ids), dtype=np.int64)

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +56,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     tags TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+-- Chunks stored before their tags: filled in later (Library.tag_pending), dropped with the chunk.
+CREATE TABLE IF NOT EXISTS untagged (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
 );
@@ -224,14 +228,17 @@ class Store:
         content_hash: str,
         size: int,
         chunks: Sequence[Chunk],
-        tags: Sequence[dict] | None = None,
+        tags: Sequence[dict | None] | None = None,
     ) -> tuple[int, list[int], list[int]]:
         """Insert ``doc`` (replacing any document with the same path) in one transaction.
+
+        ``tags`` holds one dict per chunk, or ``None`` for a chunk to be tagged later
+        (:meth:`untagged_chunks`, :meth:`set_tags`); ``tags=None`` leaves every chunk untagged.
 
         Returns:
             ``(doc_id, new_chunk_ids, old_chunk_ids)``; old ids belong to the replaced version.
         """
-        tags = tags if tags is not None else [{}] * len(chunks)
+        tags = tags if tags is not None else [None] * len(chunks)
         with self.transaction() as db:
             old_ids = self._delete(db, doc.path)
             cur = db.execute(
@@ -269,6 +276,8 @@ class Store:
                     ),
                 )
                 new_ids.append(int(cur.lastrowid))
+            db.executemany("INSERT INTO untagged(chunk_id) VALUES (?)",
+                           [(i,) for i, t in zip(new_ids, tags, strict=True) if t is None])
         return doc_id, new_ids, old_ids
 
     def delete_document(self, path: str) -> list[int]:
@@ -366,6 +375,45 @@ class Store:
                 chunk = Chunk(doc_id, page, start, end, text, cid, page_index, json.loads(tags))
                 out[cid] = (chunk, path)
         return out
+
+    def chunks_of(self, doc_id: int) -> list[tuple[int, str, dict | None]]:
+        """``(id, text, tags)`` of every chunk of a document; tags are ``None`` while untagged."""
+        rows = self._db.execute(
+            "SELECT c.id, c.text, c.tags, u.chunk_id IS NOT NULL FROM chunks c "
+            "LEFT JOIN untagged u ON u.chunk_id = c.id WHERE c.doc_id = ? ORDER BY c.id",
+            (doc_id,))
+        return [(cid, text, None if waiting else json.loads(tags))
+                for cid, text, tags, waiting in rows]
+
+    # -- tags filled in after indexing ----------------------------------------------------
+    def untagged_count(self) -> int:
+        """How many chunks wait for their tags."""
+        return int(self._db.execute("SELECT count(*) FROM untagged").fetchone()[0])
+
+    def untagged_chunks(self, limit: int) -> list[tuple[int, str]]:
+        """``(id, text)`` of up to ``limit`` untagged chunks, oldest first."""
+        return list(self._db.execute(
+            "SELECT c.id, c.text FROM untagged u JOIN chunks c ON c.id = u.chunk_id "
+            "ORDER BY u.chunk_id LIMIT ?", (int(limit),)))
+
+    def untagged_among(self, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` that wait for their tags."""
+        out: set[int] = set()
+        for batch in _batches(sorted(set(ids)), 500):
+            marks = ",".join("?" * len(batch))
+            out.update(r[0] for r in self._db.execute(
+                f"SELECT chunk_id FROM untagged WHERE chunk_id IN ({marks})", list(batch)))
+        return out
+
+    def set_tags(self, tags: Mapping[int, dict]) -> None:
+        """Store the tags of chunks (by id) and mark them tagged, in one transaction.
+
+        Ids of chunks deleted meanwhile (a document removed or re-indexed) are ignored.
+        """
+        with self.transaction() as db:
+            db.executemany("UPDATE chunks SET tags = ? WHERE id = ?",
+                           [(json.dumps(t or {}, ensure_ascii=False), i) for i, t in tags.items()])
+            db.executemany("DELETE FROM untagged WHERE chunk_id = ?", [(i,) for i in tags])
 
     def lexical_search(
         self, query: str, k: int, doc_ids: Collection[int] | None = None

@@ -65,6 +65,8 @@ class FileReport:
     reason: str = ""
     pages: int = 0
     chunks: int = 0
+    # Of an updated file's passages, how many were unchanged and kept their vector and tags.
+    kept: int = 0
 
     @property
     def ok(self) -> bool:

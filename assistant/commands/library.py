@@ -28,7 +28,9 @@ def register(
     add_library_option(p)
     p.add_argument("--json", action="store_true", help="print the per-file report as JSON")
     p.add_argument(
-        "--no-tags", action="store_true", help="skip sentiment/bias/topic tagging (faster)"
+        "--no-tags", action="store_true",
+        help="leave sentiment/bias/topic tagging for later (3x faster; `ask` tags the passages "
+             "it shows, the app tags the rest in the background)",
     )
     p.add_argument(
         "paths", nargs="+", metavar="PATH", help="files or folders (searched recursively)"
@@ -100,7 +102,13 @@ def _report_json(report) -> dict:
         "reason": report.reason,
         "pages": report.pages,
         "passages": report.chunks,
+        "passages_kept": report.kept,
     }
+
+
+def _kept_text(report) -> str:
+    """", 85 unchanged" for an updated file whose unchanged passages were kept, else ""."""
+    return f", {report.kept} unchanged" if report.status == "updated" and report.kept else ""
 
 
 def _print_reports(reports, as_json: bool, library: Path) -> None:
@@ -121,7 +129,7 @@ def _print_reports(reports, as_json: bool, library: Path) -> None:
     for r in reports:
         detail = f": {r.reason}" if r.reason else ""
         if r.status in ("added", "updated", "unchanged"):
-            detail = f" ({r.pages} pages, {r.chunks} passages)"
+            detail = f" ({r.pages} pages, {r.chunks} passages{_kept_text(r)})"
         print(f"{r.status:<9} {r.path}{detail}")
     print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to do")
 

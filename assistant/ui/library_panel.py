@@ -65,7 +65,8 @@ def describe(report: FileReport) -> str:
         line += f": {report.reason}"
     elif report.status in ("added", "updated") and report.chunks:
         pages = f"{report.pages} page{'s' if report.pages != 1 else ''}, " if report.pages else ""
-        line += f" ({pages}{report.chunks} passages)"
+        kept = f", {report.kept} unchanged" if report.status == "updated" and report.kept else ""
+        line += f" ({pages}{report.chunks} passages{kept})"
     return line
 
 
@@ -225,6 +226,14 @@ class LibraryPanel(QWidget):
         pb_layout.addLayout(bar_row)
         self.progress_box.hide()
 
+        # Tags are computed after indexing, in small steps between other work.
+        self.tagging_label = QLabel()
+        self.tagging_label.setObjectName("Muted")
+        self.tagging_label.setToolTip(
+            "Sentiment, bias and topic tags are added after indexing; you can ask meanwhile "
+            "(the passages an answer shows are tagged first)")
+        self.tagging_label.hide()
+
         # Per-file results of the last batch.
         self.results_label = QLabel()
         self.results_label.setObjectName("Muted")
@@ -265,6 +274,7 @@ class LibraryPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.progress_box)
+        layout.addWidget(self.tagging_label)
         layout.addWidget(self.results_label)
         layout.addWidget(self.results)
         layout.addWidget(self.scope_check)
@@ -322,6 +332,12 @@ class LibraryPanel(QWidget):
         """Hide the progress bar."""
         self.progress_box.hide()
         self.empty_hint.setText(EMPTY_HINT)
+
+    def set_untagged(self, left: int) -> None:
+        """Say how many passages still wait for their tags (hidden at 0)."""
+        self.tagging_label.setText(
+            f"Tagging sources: {left} passage{'s' if left != 1 else ''} left")
+        self.tagging_label.setVisible(left > 0)
 
     def show_reports(self, title: str, reports: Sequence[FileReport]) -> None:
         """List what happened to each file of the last batch."""

@@ -34,12 +34,24 @@ class PageText:
     text: str
 
 
+@dataclass(frozen=True)
+class TaggingStep:
+    """One step of tagging in the background: passages tagged now, and still waiting."""
+
+    tagged: int
+    left: int
+
+
 def make_assistant(settings: Settings) -> Assistant:
-    """The worker's assistant; first imports the model stack without blocking the GUI thread."""
+    """The worker's assistant; first imports the model stack without blocking the GUI thread.
+
+    It indexes without tagging (documents can be asked about about three times sooner); the
+    window tags the passages afterwards in small steps (:func:`tag_pending`).
+    """
     from assistant.ui.preload import preload_model_stack
 
     preload_model_stack()
-    return Assistant(settings)
+    return Assistant(settings, tag_later=True)
 
 
 def list_documents(ctx: JobContext) -> tuple[DocumentInfo, ...]:
@@ -98,6 +110,16 @@ def ask(question: str, k: int, documents: Sequence[str] = ()):
 
     def op(ctx: JobContext) -> AnswerResult:
         return ctx.assistant.ask(question, k, documents=documents)
+
+    return op
+
+
+def tag_pending(limit: int):
+    """An operation tagging up to ``limit`` passages that wait for their tags."""
+
+    def op(ctx: JobContext) -> TaggingStep:
+        tagged = ctx.assistant.tag_pending(limit)
+        return TaggingStep(tagged, ctx.assistant.untagged())
 
     return op
 

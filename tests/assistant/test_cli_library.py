@@ -45,6 +45,18 @@ def test_index_list_search_remove(tmp_path: Path, docs: Path, capsys) -> None:
     code, report = run(capsys, "index", "--library", lib, "--no-tags", "--json", str(docs))
     assert code == 0 and report["summary"] == {"unchanged": 3}
 
+    # An article with a paragraph added at its end: only its last passages are new.
+    article = docs / "bbc-business_001.txt"
+    article.write_text(article.read_text() + "\nEditor's note: figures were corrected on "
+                       "Friday after the company restated its accounts.\n")
+    code, report = run(capsys, "index", "--library", lib, "--no-tags", "--json", str(article))
+    (updated,) = report["files"]
+    assert code == 0 and updated["status"] == "updated"
+    assert 1 <= updated["passages_kept"] < updated["passages"]
+    article.write_text(article.read_text() + "\nA second note.\n")
+    code, text = run(capsys, "index", "--library", lib, "--no-tags", str(article))
+    assert f"passages, {updated['passages_kept']} unchanged)" in text
+
     code, listing = run(capsys, "list", "--library", lib, "--json")
     assert code == 0 and sorted(Path(d["path"]).name for d in listing) == [
         "bbc-business_001.txt",

@@ -144,6 +144,92 @@ def test_tags_are_stored_per_chunk(tmp_path: Path, small_docs: Path, embedder) -
         }
 
 
+def test_tagging_later_makes_search_ready_first_and_search_results_carry_tags(
+    tmp_path: Path, small_docs: Path, embedder
+) -> None:
+    tagged: list[str] = []
+
+    def tagger(texts: list[str]) -> list[dict]:
+        tagged.extend(texts)
+        return [{"chars": len(t)} for t in texts]
+
+    with Library(tmp_path / "lib", embedder, tagger=tagger, tag_later=True) as lib:
+        reports = lib.add([small_docs])
+        total = sum(r.chunks for r in reports)
+        assert tagged == [] and lib.untagged() == total
+        # A search tags the passages it returns that are still untagged, and only those.
+        hit = lib.search("chess club", k=1)[0]
+        assert tagged == [hit.chunk.text] and hit.chunk.tags == {"chars": len(hit.chunk.text)}
+        assert lib.untagged() == total - 1
+        assert lib.search("chess club", k=1)[0].chunk.tags == hit.chunk.tags and len(tagged) == 1
+        assert lib.tag_pending(1) == 1 and lib.untagged() == total - 2
+        while lib.tag_pending(16):
+            pass
+        assert lib.untagged() == 0 and len(tagged) == total
+    # Every passage now has its own tags, also after reopening without a tagger.
+    with Library(tmp_path / "lib", embedder) as lib:
+        hits = lib.search("bread volcano chess", k=total)
+        assert len(hits) == total and all(h.chunk.tags == {"chars": len(h.chunk.text)}
+                                          for h in hits)
+
+
+def test_a_library_indexed_without_tagger_is_tagged_by_a_later_one(
+    tmp_path: Path, small_docs: Path, embedder
+) -> None:
+    with Library(tmp_path / "lib", embedder) as lib:
+        lib.add([small_docs / "volcano.txt"])
+        assert lib.untagged() >= 1 and lib.tag_pending() == 0  # no tagger: nothing to do
+
+    def failing(texts: list[str]) -> list[dict]:
+        raise RuntimeError("tagger crashed")
+
+    with Library(tmp_path / "lib", embedder, tagger=failing) as lib:
+        # A tagger failure stores empty tags instead of retrying the same passages forever.
+        assert lib.tag_pending() >= 1 and lib.untagged() == 0
+        assert lib.search("volcano", k=1)[0].chunk.tags == {}
+
+
+def test_a_changed_file_embeds_and_tags_only_its_changed_passages(
+    tmp_path: Path, embedder, monkeypatch
+) -> None:
+    paragraphs = [f"Section {i}: the survey counted {100 + i} herons on lake number {i}, "
+                  f"north of the dam, in the spring of {1990 + i}." for i in range(12)]
+    report_file = tmp_path / "survey.txt"
+    report_file.write_text("\n\n".join(paragraphs) + "\n")
+    embedded: list[str] = []
+    tagged: list[str] = []
+
+    def tagger(texts: list[str]) -> list[dict]:
+        tagged.extend(texts)
+        return [{"chars": len(t)} for t in texts]
+
+    with Library(tmp_path / "lib", embedder, tagger=tagger, max_tokens=40,
+                 overlap_tokens=8) as lib:
+        encode = embedder.encode
+        monkeypatch.setattr(embedder, "encode",
+                            lambda texts: (embedded.extend(texts), encode(texts))[1])
+        (added,) = lib.add([report_file])
+        before = {h.chunk.text: h.score for h in lib.search("herons lake", k=100, mode="dense")}
+        assert added.status == "added" and added.kept == 0 and len(before) == added.chunks > 4
+        embedded.clear()
+        tagged.clear()
+        paragraphs[-1] = "Section 11: the lake was drained, so no herons were counted."
+        report_file.write_text("\n\n".join(paragraphs) + "\n")
+        (updated,) = lib.add([report_file])
+        embedded_by_add = list(embedded)
+        hits = lib.search("herons lake", k=100, mode="dense")
+        new_texts = [h.chunk.text for h in hits if h.chunk.text not in before]
+        assert updated.status == "updated" and 0 < len(new_texts) < updated.chunks
+        # Only the changed passages were embedded and tagged again; the rest kept both.
+        assert sorted(embedded_by_add) == sorted(new_texts) == sorted(tagged)
+        assert updated.kept == updated.chunks - len(new_texts)
+        for h in hits:
+            assert h.chunk.tags == {"chars": len(h.chunk.text)}
+            if h.chunk.text in before:
+                assert h.score == pytest.approx(before[h.chunk.text], abs=1e-6)
+        assert any("drained" in t for t in new_texts)
+
+
 def test_search_modes(tmp_path: Path, small_docs: Path, embedder) -> None:
     with Library(tmp_path / "lib", embedder) as lib:
         assert lib.search("anything") == []  # empty library

@@ -41,6 +41,24 @@ def test_store_replace_search_delete(tmp_path: Path) -> None:
     store.close()
 
 
+def test_untagged_chunks_wait_for_their_tags_and_go_with_their_document(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lib.sqlite3")
+    doc, chunks = _doc("/a.pdf", "Glaciers retreat.", "Penguins live in the south.", "Snow.")
+    _, ids, _ = store.replace_document(doc, "h1", 10, chunks)  # no tags: stored untagged
+    other, other_chunks = _doc("/b.pdf", "Tagged already.")
+    _, tagged_ids, _ = store.replace_document(other, "h2", 10, other_chunks, [{"topic": "y"}])
+    assert store.untagged_count() == 3
+    assert store.untagged_chunks(2) == [(ids[0], "Glaciers retreat."),
+                                        (ids[1], "Penguins live in the south.")]
+    assert store.untagged_among([ids[2], *tagged_ids, 999]) == {ids[2]}
+    store.set_tags({ids[0]: {"topic": "x"}, 12345: {"topic": "gone"}})  # 12345: deleted meanwhile
+    assert store.chunks([ids[0]])[ids[0]][0].tags == {"topic": "x"}
+    assert [cid for cid, _ in store.untagged_chunks(10)] == ids[1:]
+    store.delete_document("/a.pdf")  # its untagged chunks go with it
+    assert store.untagged_count() == 0 and store.untagged_chunks(10) == []
+    store.close()
+
+
 def test_store_rolls_back_a_failed_document(tmp_path: Path) -> None:
     store = Store(tmp_path / "lib.sqlite3")
     doc, chunks = _doc("/a.pdf", "One page.")

@@ -15,6 +15,8 @@ from ui_helpers import copy_files, screenshot, settle, wait_idle
 
 from assistant.ui.chat import NOT_FOUND
 from assistant.ui.sources import HAVE_QTPDF, HIGHLIGHT, chip_texts, highlighted_runs
+from retrieval.library import DB_FILE
+from retrieval.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -91,23 +93,43 @@ def no_dialogs() -> bool:
     ]
 
 
-def test_drop_index_ask_and_see_the_answer_on_its_page(qtbot, make_window, docs_dir, tmp_path):
+def test_drop_index_ask_and_see_the_answer_on_its_page(
+    qtbot, make_window, docs_dir, tmp_path, monkeypatch
+):
+    # Small tagging steps, so these two documents (17 passages) take several.
+    monkeypatch.setattr("assistant.ui.main_window.TAGGING_STEP", 4)
     window = make_window(warm_up=True, tag_passages=True)
     screenshot(window, "01-empty-library")
     assert window.library.stack.currentWidget() is window.library.empty
 
     meter = GapMeter()
     meter.start()
+    started: list[str] = []
+    window.tasks.job_started.connect(started.append)
     drop(window, [docs_dir / NEWS, docs_dir / PDF])
     # Ask right away: the question waits behind indexing on the one worker.
     window.chat.input.setText(PDF_QUESTION)
     window.chat.submit()
     qtbot.waitUntil(lambda: "Indexing" in window.library.progress_label.text(), timeout=60000)
     screenshot(window, "02-indexing")
+    if tagger_bundled():  # indexing leaves the tags for later, one short job at a time
+        qtbot.waitUntil(window.library.tagging_label.isVisible, timeout=120000)
+        assert "passages left" in window.library.tagging_label.text()
     wait_idle(qtbot, window)
     meter.stop()
     assert meter.ticks > 10
     assert meter.max_gap < 0.5, f"GUI thread blocked for {meter.max_gap:.2f} s"
+    if tagger_bundled():
+        # The question did not wait for the tagging, and every passage is tagged in the end.
+        jobs = [label for label in started if label in ("Adding 2 items", "Answering",
+                                                        "Tagging sources")]
+        jobs = jobs[jobs.index("Adding 2 items"):]  # not a start-up step on the empty library
+        assert jobs[:3] == ["Adding 2 items", "Answering", "Tagging sources"], jobs
+        assert jobs.count("Tagging sources") >= 2, jobs
+        assert window.library.tagging_label.isHidden()
+        store = Store(window.settings.library_dir / DB_FILE)
+        assert store.untagged_count() == 0 and store.chunk_count() > 8
+        store.close()
 
     assert window.models_state == "ready"
     assert sorted(Path(p).name for p in window.library.all_paths()) == [

@@ -61,7 +61,9 @@ def test_ask_cli_json(library_dir: Path, capsys) -> None:
     assert {"text", "document", "page", "start", "end", "score", "context", "sentiment", "bias",
             "topic"} <= set(top)
     assert top["page"] == 3 and "Jemele Hill" in top["text"]
-    assert top["sentiment"] is None  # indexed without taggers
+    # Indexed without tags: `ask` tags the passages it shows on the spot.
+    assert top["sentiment"]["label"] in ("negative", "neutral", "positive")
+    assert top["bias"]["label"] in ("biased", "not_biased")
     assert 1 <= len(doc["passages"]) <= 4
     assert main(["ask", "--library", str(library_dir), QUESTION]) == 0
     assert "[[" in capsys.readouterr().out
