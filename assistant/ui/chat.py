@@ -45,12 +45,16 @@ THINKING = "Looking through your documents…"
 
 @dataclass(frozen=True)
 class ChatEntry:
-    """One message. ``role`` is ``user``, ``pending``, ``answer`` or ``error``."""
+    """One message. ``role`` is ``user``, ``pending``, ``answer`` or ``error``.
+
+    ``note`` says something about how an answer came about (e.g. asked while indexing).
+    """
 
     role: str
     text: str
     result: AnswerResult | None = None
     time: str = ""
+    note: str = ""
 
 
 def confidence_text(score: float) -> str:
@@ -161,6 +165,7 @@ class ChatModel(QAbstractListModel):
                 lines += [f"**Answerspan:** _{entry.text}_", ""]
             elif entry.role == "answer" and entry.result is not None:
                 lines += _answer_markdown(entry.result)
+                lines += [f"_{entry.note}_", ""] if entry.note else []
         return "\n".join(lines).rstrip() + "\n"
 
 
@@ -219,7 +224,8 @@ def entry_html(entry: ChatEntry) -> str:
     assert result is not None
     scope = scope_text(result)
     scope_html = f"<div style='{muted}'>{esc(scope)}.</div>" if scope else ""
-    return _result_html(result, muted) + scope_html
+    note_html = f"<div style='{muted}'>{esc(entry.note)}</div>" if entry.note else ""
+    return _result_html(result, muted) + scope_html + note_html
 
 
 def _result_html(result: AnswerResult, muted: str) -> str:
@@ -428,9 +434,10 @@ class ChatWidget(QWidget):
             self.model.set_entry(row, ChatEntry("pending", text))
             self.view.doItemsLayout()
 
-    def set_result(self, row: int, result: AnswerResult) -> None:
-        """Replace the placeholder at ``row`` by the answer and select it."""
-        self.model.set_entry(row, ChatEntry("answer", result.question, result))
+    def set_result(self, row: int, result: AnswerResult, note: str = "") -> None:
+        """Replace the placeholder at ``row`` by the answer (with ``note`` below it) and
+        select it."""
+        self.model.set_entry(row, ChatEntry("answer", result.question, result, note=note))
         self.view.doItemsLayout()
         idx = self.model.index(row)
         self.view.setCurrentIndex(idx)

@@ -138,7 +138,8 @@ FIRST_BATCH_HINT = (
     "<h3>Adding your documents…</h3>"
     "<p>Each file is read, split into passages and indexed on this computer. "
     "They appear here as soon as the batch is done.</p>"
-    "<p>You can already type a question: it is answered right after indexing.</p>"
+    "<p>You can already type a question: it is answered when indexing ends, or after about 15 "
+    "seconds from the documents indexed so far.</p>"
 )
 
 
@@ -322,6 +323,14 @@ class LibraryPanel(QWidget):
             self.progress_bar.setFormat(f"{done} / {total}")
         if message:
             self.progress_label.setText(f"Indexing {Path(message).name or message}")
+
+    def batch_progress(self) -> tuple[int, int] | None:
+        """``(files done, files)`` of the running batch; ``None`` when none runs or before its
+        first report."""
+        bar = self.progress_bar
+        if self.progress_box.isHidden() or bar.maximum() <= 0:
+            return None
+        return bar.value(), bar.maximum()
 
     def set_cancelling(self) -> None:
         """The user asked to stop; the worker stops after the current step."""

@@ -44,6 +44,10 @@ from assistant.ui.tasks import JobFailure, TaskManager
 
 log = logging.getLogger(__name__)
 
+# Seconds a question waits for a running import before it is answered between two files, from
+# the documents indexed so far: long enough for a few dropped files, short against a big folder.
+QUESTION_PATIENCE = 15.0
+
 # Passages tagged per background job: about 3 s on a 2-core laptop CPU, the longest a question
 # asked meanwhile waits for the worker.
 TAGGING_STEP = 16
@@ -530,7 +534,11 @@ class MainWindow(QMainWindow):
         self.chat.input.selectAll()
 
     def ask(self, question: str) -> None:
-        """Ask on the worker (queued behind any indexing); the answer appears in the chat."""
+        """Ask on the worker; the answer appears in the chat.
+
+        Behind a running import the question waits up to ``QUESTION_PATIENCE`` seconds, then
+        is answered between two files from the documents indexed so far, and says so.
+        """
         waiting = "Waiting for indexing to finish…" if self._ingest_jobs else ""
         row = self.chat.add_question(question, waiting)
 
@@ -544,12 +552,19 @@ class MainWindow(QMainWindow):
             success=lambda result: self._answered(row, result),
             failure=failed,
             label="Answering",
+            interleave_after=QUESTION_PATIENCE,
         )
         if job is not None and waiting:
             job.signals.started.connect(lambda: self.chat.set_pending(row))
 
     def _answered(self, row: int, result: AnswerResult) -> None:
-        self.chat.set_result(row, result)
+        progress = self.library.batch_progress()
+        note = ""
+        if self._ingest_jobs and progress is not None:  # answered between two files
+            done, total = progress
+            note = (f"Asked while indexing ({done} of {total} files done): answered from the "
+                    "documents indexed so far.")
+        self.chat.set_result(row, result, note)
         if self.models_state != "ready" and not self._warm_up:
             self._set_models_state("ready", "Ready")
 
@@ -581,6 +596,7 @@ class MainWindow(QMainWindow):
                 f"Could not load the page: {user_message(exc)}"
             ),
             label="Loading the page",
+            interleave_after=0.0,  # a quick read: never behind a whole import
         )
 
     # -- export ----------------------------------------------------------------------------

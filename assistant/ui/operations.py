@@ -64,11 +64,22 @@ def warm_up(ctx: JobContext) -> None:
     ctx.assistant.warm_up()
 
 
+def _between_files(ctx: JobContext):
+    """The progress callback of an import: reports progress, and lets a question that has
+    waited long enough run between two files (the library is consistent there)."""
+
+    def report(done: int, total: int, message: str) -> None:
+        ctx.progress(done, total, message)
+        ctx.run_waiting()
+
+    return report
+
+
 def ingest(paths: tuple[str, ...]):
     """An operation adding ``paths`` (files and folders) to the library."""
 
     def op(ctx: JobContext) -> IngestOutcome:
-        reports = ctx.assistant.ingest(paths, progress=ctx.progress, cancel=ctx.cancel)
+        reports = ctx.assistant.ingest(paths, progress=_between_files(ctx), cancel=ctx.cancel)
         return IngestOutcome(tuple(reports), tuple(ctx.assistant.documents()), ctx.cancel.is_set())
 
     return op
@@ -87,7 +98,8 @@ def reindex(paths: tuple[str, ...]):
                 for r in ctx.assistant.remove(missing)
             ]
         if present:
-            reports += ctx.assistant.ingest(present, progress=ctx.progress, cancel=ctx.cancel)
+            reports += ctx.assistant.ingest(present, progress=_between_files(ctx),
+                                            cancel=ctx.cancel)
         return IngestOutcome(tuple(reports), tuple(ctx.assistant.documents()), ctx.cancel.is_set())
 
     return op

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,15 @@ class JobContext:
         """Report progress; safe to call from the worker (delivered by a queued signal)."""
         self._job.signals.progress.emit(int(done), int(total), str(message))
 
+    def run_waiting(self) -> None:
+        """At a step boundary of a long job: run the short jobs that may not wait any longer.
+
+        Those are jobs queued with ``interleave_after`` that have waited that long (a
+        question asked during a long import). They run here, on the worker, between two steps
+        of this job; the job must be at a consistent state (e.g. between two files).
+        """
+        self._manager._run_waiting(self._job)
+
 
 class JobSignals(QObject):
     """Signals of one job; the object lives in the GUI thread, so slots run there."""
@@ -65,13 +75,26 @@ class Job(QRunnable):
         self.signals = JobSignals()
         self.cancel_event = threading.Event()
         self._manager = manager
+        self._claim_lock = threading.Lock()
+        self._claimed = False
 
     def cancel(self) -> None:
         """Ask the job to stop (skipped if still queued; cooperative if running)."""
         self.cancel_event.set()
 
+    def claim(self) -> bool:
+        """True the first time only: a job run between the steps of another is not run again
+        when the pool reaches it."""
+        with self._claim_lock:
+            if self._claimed:
+                return False
+            self._claimed = True
+            return True
+
     def run(self) -> None:
         """Run on the worker thread: skip if cancelled, else report the value or the error."""
+        if not self.claim():
+            return
         try:
             if self.cancel_event.is_set():
                 return
@@ -128,6 +151,10 @@ class TaskManager(QObject):
         self._factory = assistant_factory
         self._assistant: Assistant | None = None  # touched only on the worker thread
         self._jobs: list[Job] = []  # queued or running, in submission order (GUI thread only)
+        # Jobs that may run between the steps of a long one: (job, submitted at, patience in
+        # s). Shared with the worker thread, hence the lock.
+        self._interleavable: list[tuple[Job, float, float]] = []
+        self._interleave_lock = threading.Lock()
         self._closed = False
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
@@ -147,10 +174,14 @@ class TaskManager(QObject):
         progress: Callable[[int, int, str], None] | None = None,
         label: str = "Working",
         finished: Callable[[], None] | None = None,
+        interleave_after: float | None = None,
     ) -> Job | None:
         """Queue ``op`` on the worker; the callbacks run on the GUI thread.
 
         ``finished`` runs last in every case, also when the job was cancelled before it started.
+        ``interleave_after`` marks a short job that only reads: once it has waited that many
+        seconds behind a long job, it runs at that job's next step boundary
+        (:meth:`JobContext.run_waiting`) instead of after the whole job.
 
         Returns the job (to cancel it), or ``None`` after shutdown.
         """
@@ -171,6 +202,9 @@ class TaskManager(QObject):
             job.signals.finished.connect(finished)
         was_idle = not self._jobs
         self._jobs.append(job)
+        if interleave_after is not None:
+            with self._interleave_lock:
+                self._interleavable.append((job, time.monotonic(), float(interleave_after)))
         self.pool.start(job)
         if was_idle:
             self.busy_changed.emit(True)
@@ -235,7 +269,20 @@ class TaskManager(QObject):
             finally:
                 self._assistant = None
 
+    def _run_waiting(self, running: Job) -> None:
+        """On the worker: run the interleavable jobs that have waited long enough."""
+        now = time.monotonic()
+        with self._interleave_lock:
+            due = [job for job, since, patience in self._interleavable
+                   if job is not running and now - since >= patience]
+            self._interleavable = [e for e in self._interleavable if e[0] not in due]
+        for job in due:
+            log.debug("running %r between the steps of %r", job.label, running.label)
+            job.run()  # claims it: the pool skips it later
+
     def _finished(self, job: Job) -> None:
+        with self._interleave_lock:
+            self._interleavable = [e for e in self._interleavable if e[0] is not job]
         if job in self._jobs:
             self._jobs.remove(job)
             if not self._jobs:

@@ -347,6 +347,31 @@ def test_cancel_stops_a_batch_between_files(qtbot, make_window, docs_dir):
     assert 1 <= len(window.library.all_paths()) < len(news)
 
 
+def test_a_question_asked_during_a_long_import_is_answered_between_files(
+    qtbot, make_window, docs_dir, monkeypatch
+):
+    monkeypatch.setattr("assistant.ui.main_window.QUESTION_PATIENCE", 0.0)
+    window = make_window(warm_up=True)
+    wait_idle(qtbot, window)
+    # The article first, then a 25-page paper that takes a while.
+    window.add_paths([docs_dir / NEWS, docs_dir / PDF, docs_dir / "pdf/quiet-star-2403.09629.pdf"])
+    qtbot.waitUntil(lambda: window.library.progress_bar.value() >= 1, timeout=60000)
+    window.chat.input.setText(NEWS_QUESTION)
+    window.chat.submit()
+    entry = window.chat.model.entries()[-1]
+    assert entry.role == "pending" and entry.text == "Waiting for indexing to finish…"
+    qtbot.waitUntil(lambda: window.chat.model.entries()[-1].role == "answer", timeout=120000)
+    # Answered from the article while the paper was still being indexed, and the answer says so.
+    assert window.library.progress_box.isVisible() and window.tasks.is_busy()
+    entry = window.chat.model.entries()[-1]
+    assert "464,000" in entry.result.answers[0].text
+    assert entry.note.startswith("Asked while indexing (") and "of 3 files done" in entry.note
+    assert entry.note in window.chat.model.to_markdown()
+    screenshot(window, "10-answered-while-indexing")
+    window.cancel_indexing()
+    wait_idle(qtbot, window)
+
+
 def test_sample_documents_button_and_switching_libraries(qtbot, make_window, tmp_path):
     from dataclasses import replace
 

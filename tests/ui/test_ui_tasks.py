@@ -133,3 +133,51 @@ def test_assistant_is_built_on_the_worker_and_reused(qtbot, tasks):
         tasks.run(lambda ctx: (id(ctx.assistant), threading.get_ident()), success=seen.append)
     qtbot.waitUntil(lambda: not tasks.is_busy(), timeout=5000)
     assert seen[0] == seen[1]  # same assistant, same thread (SQLite connections stay valid)
+
+
+def test_a_short_job_that_waited_long_enough_runs_between_the_steps_of_a_long_one(qtbot, tasks):
+    events: list[str] = []  # appended on the worker only, so in the order things ran
+    release = threading.Event()
+
+    def long(ctx):
+        events.append("long starts")
+        release.wait(5)  # the short jobs below are queued meanwhile
+        for step in range(3):
+            events.append(f"step {step}")
+            time.sleep(0.05)
+            ctx.run_waiting()  # a step boundary, like Library.add between files
+        events.append("long done")
+
+    def short(name):
+        return lambda ctx: events.append(name)
+
+    finished: list[str] = []
+    tasks.run(long, label="Importing")
+    qtbot.waitUntil(lambda: events == ["long starts"], timeout=5000)
+    tasks.run(short("question"), finished=lambda: finished.append("question"),
+              interleave_after=0.0)
+    tasks.run(short("patient"), interleave_after=60.0)
+    tasks.run(short("plain"))
+    release.set()
+    qtbot.waitUntil(lambda: not tasks.is_busy(), timeout=5000)
+    # The question ran after the first step, and once only; the others waited their turn.
+    assert events == ["long starts", "step 0", "question", "step 1", "step 2", "long done",
+                      "patient", "plain"]
+    assert finished == ["question"]
+
+
+def test_a_cancelled_short_job_is_not_run_between_steps(qtbot, tasks):
+    ran: list[str] = []
+    release = threading.Event()
+
+    def long(ctx):
+        release.wait(5)
+        ctx.run_waiting()
+        return "long"
+
+    tasks.run(long, success=ran.append)
+    job = tasks.run(lambda ctx: "question", success=ran.append, interleave_after=0.0)
+    job.cancel()
+    release.set()
+    qtbot.waitUntil(lambda: not tasks.is_busy(), timeout=5000)
+    assert ran == ["long"]
