@@ -267,6 +267,36 @@ def test_question_without_answer_says_not_found(qtbot, make_window):
     assert "Nothing in your library" in window.sources.summary.text()
 
 
+def test_a_library_left_untagged_is_tagged_when_the_app_opens_it(
+    qtbot, make_window, docs_dir, tmp_path
+):
+    from assistant.config import Settings
+    from assistant.service import Assistant
+
+    if not tagger_bundled():
+        pytest.skip("no tagger model bundled")
+    library_dir = tmp_path / "untagged"
+    indexer = Assistant(Settings(library_dir=library_dir, tag_passages=False))  # index --no-tags
+    (report,) = indexer.ingest([docs_dir / NEWS])
+    indexer.close()
+
+    def untagged() -> int:
+        store = Store(library_dir / DB_FILE)
+        try:
+            return store.untagged_count()
+        finally:
+            store.close()
+
+    assert report.chunks >= 2 and untagged() == report.chunks
+    window = make_window(library_dir=library_dir)  # tagging off: the passages stay as they are
+    wait_idle(qtbot, window)
+    assert untagged() == report.chunks and window.library.tagging_label.isHidden()
+    window.close()
+    window = make_window(library_dir=library_dir, tag_passages=True)
+    wait_idle(qtbot, window)
+    assert untagged() == 0 and window.library.tagging_label.isHidden()
+
+
 def test_layout_and_settings_are_remembered(qtbot, make_window, store, tmp_path):
     from dataclasses import replace
 
