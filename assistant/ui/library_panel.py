@@ -6,7 +6,15 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -137,7 +145,7 @@ EMPTY_HINT = (
 FIRST_BATCH_HINT = (
     "<h3>Adding your documents…</h3>"
     "<p>Each file is read, split into passages and indexed on this computer. "
-    "They appear here as soon as the batch is done.</p>"
+    "They appear here as they are indexed.</p>"
     "<p>You can already type a question: it is answered when indexing ends, or after about 15 "
     "seconds from the documents indexed so far.</p>"
 )
@@ -285,8 +293,21 @@ class LibraryPanel(QWidget):
 
     # -- documents -------------------------------------------------------------------------
     def set_documents(self, docs: Sequence[DocumentInfo]) -> None:
-        """Show the library's documents (or the empty-state hint)."""
+        """Show the library's documents (or the empty-state hint).
+
+        The selection survives (by path): it may be the scope of the next question, and the
+        list is refreshed by every import, including a watched folder's.
+        """
+        selected = set(self.selected_paths())
         self.model.set_documents(docs)
+        if selected:
+            selection = QItemSelection()
+            for row, doc in enumerate(self.model.documents()):
+                if doc.path in selected:
+                    selection.select(self.model.index(row, 0),
+                                     self.model.index(row, self.model.columnCount() - 1))
+            self.table.selectionModel().select(
+                selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         n = len(docs)
         self.count_label.setText(f"{n} document{'s' if n != 1 else ''}" if n else "")
         self.stack.setCurrentWidget(self.table if n else self.empty)

@@ -439,6 +439,7 @@ class MainWindow(QMainWindow):
             success=lambda outcome: self._batch_done(title, outcome),
             failure=lambda exc: self.notify("error", f"{title} failed: {user_message(exc)}"),
             progress=self.library.set_progress,
+            partial=self.library.set_documents,  # the list grows during a long import
             label=label.rstrip("…"),
             finished=done,
         )

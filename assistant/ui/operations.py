@@ -5,6 +5,7 @@ They run on the single background worker (``tasks.TaskManager``) and never touch
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,12 +65,18 @@ def warm_up(ctx: JobContext) -> None:
     ctx.assistant.warm_up()
 
 
-def _between_files(ctx: JobContext):
-    """The progress callback of an import: reports progress, and lets a question that has
-    waited long enough run between two files (the library is consistent there)."""
+def _between_files(ctx: JobContext, list_every: float = 1.0):
+    """The progress callback of an import, called between two files (where the library is
+    consistent): reports progress, hands the document list over (at most every
+    ``list_every`` seconds, so the list grows during a long import), and lets a question that
+    has waited long enough run."""
+    listed = [time.monotonic()]
 
     def report(done: int, total: int, message: str) -> None:
         ctx.progress(done, total, message)
+        if done and time.monotonic() - listed[0] >= list_every:
+            ctx.partial(tuple(ctx.assistant.documents()))
+            listed[0] = time.monotonic()
         ctx.run_waiting()
 
     return report

@@ -44,6 +44,10 @@ class JobContext:
         """Report progress; safe to call from the worker (delivered by a queued signal)."""
         self._job.signals.progress.emit(int(done), int(total), str(message))
 
+    def partial(self, value: Any) -> None:
+        """Hand an intermediate value (frozen) to the GUI thread while the job goes on."""
+        self._job.signals.partial.emit(value)
+
     def run_waiting(self) -> None:
         """At a step boundary of a long job: run the short jobs that may not wait any longer.
 
@@ -59,6 +63,7 @@ class JobSignals(QObject):
 
     started = Signal()
     progress = Signal(int, int, str)
+    partial = Signal(object)
     result = Signal(object)
     error = Signal(object)
     finished = Signal()
@@ -175,13 +180,15 @@ class TaskManager(QObject):
         label: str = "Working",
         finished: Callable[[], None] | None = None,
         interleave_after: float | None = None,
+        partial: Callable[[Any], None] | None = None,
     ) -> Job | None:
         """Queue ``op`` on the worker; the callbacks run on the GUI thread.
 
         ``finished`` runs last in every case, also when the job was cancelled before it started.
         ``interleave_after`` marks a short job that only reads: once it has waited that many
         seconds behind a long job, it runs at that job's next step boundary
-        (:meth:`JobContext.run_waiting`) instead of after the whole job.
+        (:meth:`JobContext.run_waiting`) instead of after the whole job. ``partial`` receives
+        the values the job hands over while it runs (:meth:`JobContext.partial`).
 
         Returns the job (to cancel it), or ``None`` after shutdown.
         """
@@ -191,6 +198,8 @@ class TaskManager(QObject):
         job.signals.started.connect(lambda: self.job_started.emit(label))
         if progress is not None:
             job.signals.progress.connect(progress)
+        if partial is not None:
+            job.signals.partial.connect(partial)
         if success is not None:
             job.signals.result.connect(success)
         if failure is not None:

@@ -393,6 +393,9 @@ def test_a_question_asked_during_a_long_import_is_answered_between_files(
     qtbot.waitUntil(lambda: window.chat.model.entries()[-1].role == "answer", timeout=120000)
     # Answered from the article while the paper was still being indexed, and the answer says so.
     assert window.library.progress_box.isVisible() and window.tasks.is_busy()
+    # The list shows the documents indexed so far (refreshed between files during an import).
+    assert Path(NEWS).name in [Path(p).name for p in window.library.all_paths()]
+    assert len(window.library.all_paths()) < 3
     entry = window.chat.model.entries()[-1]
     assert "464,000" in entry.result.answers[0].text
     assert entry.note.startswith("Asked while indexing (") and "of 3 files done" in entry.note

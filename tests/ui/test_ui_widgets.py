@@ -240,6 +240,15 @@ def test_library_panel_limits_questions_to_the_selection_when_asked(qtbot):
     panel.scope_check.setChecked(True)
     assert panel.scope_paths() == ["/d/b.pdf"]
     assert panel.scope_check.text().endswith("(1)")
+    # An import refreshes the list (a watched folder's too): the chosen scope survives it.
+    panel.set_documents([
+        DocumentInfo(3, "/d/0-new.md", "md", "New", 1, 1, "h3", "2026-01-02"),
+        *panel.model.documents(),
+    ])
+    assert panel.scope_paths() == ["/d/b.pdf"] and panel.scope_check.text().endswith("(1)")
+    panel.set_documents([d for d in panel.model.documents() if d.path != "/d/b.pdf"])
+    assert panel.scope_paths() == [] and "none selected" in panel.scope_check.text()
+    panel.table.selectRow(0)
     panel.table.clearSelection()
     assert panel.scope_paths() == [] and "none selected" in panel.scope_check.text()
     result = AnswerResult("q", (), (), True, documents=("/d/b.pdf", "/d/a.txt", "/x/c.md",
