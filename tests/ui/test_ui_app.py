@@ -115,6 +115,7 @@ def test_drop_index_ask_and_see_the_answer_on_its_page(
     if tagger_bundled():  # indexing leaves the tags for later, one short job at a time
         qtbot.waitUntil(window.library.tagging_label.isVisible, timeout=120000)
         assert "passages left" in window.library.tagging_label.text()
+        screenshot(window, "02b-tagging-sources")
     wait_idle(qtbot, window)
     meter.stop()
     assert meter.ticks > 10
