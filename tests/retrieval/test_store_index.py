@@ -95,3 +95,19 @@ def test_vector_index_ids_search_and_atomic_save(tmp_path: Path) -> None:
         VectorIndex.load(path)
     with pytest.raises(ValueError):
         index.add([1], vectors[:2])
+
+
+def test_vector_index_gives_back_stored_vectors_by_id_after_removal_and_reload(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(1)
+    vectors = rng.random((5, 4), dtype=np.float32)
+    index = VectorIndex(4)
+    index.add([10, 11, 12, 13, 14], vectors)
+    index.remove([11])
+    index.save(tmp_path / "v.faiss")
+    for loaded in (index, VectorIndex.load(tmp_path / "v.faiss")):
+        got = loaded.vectors([12, 11, 14, 99])  # 11 was removed, 99 never added
+        assert sorted(got) == [12, 14]
+        assert np.allclose(got[12], vectors[2]) and np.allclose(got[14], vectors[4])
+    assert VectorIndex(4).vectors([1]) == {} and index.vectors([]) == {}
