@@ -263,7 +263,10 @@ class Library:
         previous = self.store.find(doc.path)
         # A changed file keeps the vector and tags of every passage whose text did not change:
         # editing one page of a long report embeds and tags only that page's passages again.
-        kept = self._kept_passages(previous.id) if previous is not None else {}
+        # A new path with the content of a stored document (a copy, or a file moved within a
+        # folder, seen before its old path is dropped) reuses that document's passages.
+        source = previous if previous is not None else self.store.find_by_hash(content_hash)
+        kept = self._kept_passages(source.id) if source is not None else {}
         todo = [i for i, t in enumerate(texts) if t not in kept]
         fresh = self._embed([texts[i] for i in todo], cancel) if todo else None
         dim = fresh.shape[1] if fresh is not None else len(next(iter(kept.values()))[0])

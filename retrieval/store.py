@@ -213,6 +213,14 @@ class Store:
         ).fetchone()
         return StoredDocument(*row) if row else None
 
+    def find_by_hash(self, content_hash: str) -> StoredDocument | None:
+        """A document with this exact content (a copy, or the file before a move), if any."""
+        row = self._db.execute(
+            "SELECT id, path, content_hash, pages, chunks FROM documents WHERE content_hash = ? "
+            "ORDER BY id LIMIT 1", (content_hash,)
+        ).fetchone()
+        return StoredDocument(*row) if row else None
+
     def paths_under(self, folder: str) -> list[str]:
         """Paths of documents inside ``folder`` (recursively)."""
         prefix = folder.rstrip("/\\") + os.sep

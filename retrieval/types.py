@@ -65,8 +65,17 @@ class FileReport:
     reason: str = ""
     pages: int = 0
     chunks: int = 0
-    # Of an updated file's passages, how many were unchanged and kept their vector and tags.
+    # How many passages kept their vector and tags: unchanged passages of an updated file, or
+    # those of a stored copy of an added one (a moved or copied file).
     kept: int = 0
+
+    @property
+    def kept_text(self) -> str:
+        """What was reused, for reports: "85 unchanged", "12 reused from a stored copy", or ""."""
+        if not self.kept:
+            return ""
+        return (f"{self.kept} unchanged" if self.status == "updated"
+                else f"{self.kept} reused from a stored copy")
 
     @property
     def ok(self) -> bool:

@@ -106,11 +106,6 @@ def _report_json(report) -> dict:
     }
 
 
-def _kept_text(report) -> str:
-    """", 85 unchanged" for an updated file whose unchanged passages were kept, else ""."""
-    return f", {report.kept} unchanged" if report.status == "updated" and report.kept else ""
-
-
 def _print_reports(reports, as_json: bool, library: Path) -> None:
     counts = Counter(r.status for r in reports)
     if as_json:
@@ -129,7 +124,8 @@ def _print_reports(reports, as_json: bool, library: Path) -> None:
     for r in reports:
         detail = f": {r.reason}" if r.reason else ""
         if r.status in ("added", "updated", "unchanged"):
-            detail = f" ({r.pages} pages, {r.chunks} passages{_kept_text(r)})"
+            kept = f", {r.kept_text}" if r.kept_text else ""
+            detail = f" ({r.pages} pages, {r.chunks} passages{kept})"
         print(f"{r.status:<9} {r.path}{detail}")
     print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to do")
 

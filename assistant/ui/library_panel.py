@@ -73,7 +73,7 @@ def describe(report: FileReport) -> str:
         line += f": {report.reason}"
     elif report.status in ("added", "updated") and report.chunks:
         pages = f"{report.pages} page{'s' if report.pages != 1 else ''}, " if report.pages else ""
-        kept = f", {report.kept} unchanged" if report.status == "updated" and report.kept else ""
+        kept = f", {report.kept_text}" if report.kept_text else ""
         line += f" ({pages}{report.chunks} passages{kept})"
     return line
 

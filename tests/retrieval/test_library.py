@@ -230,6 +230,26 @@ def test_a_changed_file_embeds_and_tags_only_its_changed_passages(
         assert any("drained" in t for t in new_texts)
 
 
+def test_a_file_moved_within_its_folder_is_not_embedded_again(
+    tmp_path: Path, small_docs: Path, embedder, monkeypatch
+) -> None:
+    embedded: list[str] = []
+    encode = embedder.encode
+    monkeypatch.setattr(embedder, "encode",
+                        lambda texts: (embedded.extend(texts), encode(texts))[1])
+    with Library(tmp_path / "lib", embedder, tagger=lambda ts: [{"n": 1} for _ in ts]) as lib:
+        lib.add([small_docs])
+        embedded.clear()
+        (small_docs / "sub" / "chess.txt").rename(small_docs / "chess-club.txt")
+        reports = {Path(r.path).name: r for r in lib.add([small_docs])}
+        moved = reports["chess-club.txt"]
+        assert moved.status == "added" and moved.kept == moved.chunks >= 1
+        assert moved.kept_text == f"{moved.chunks} reused from a stored copy"
+        assert reports["chess.txt"].status == "removed" and embedded == []
+        hit = lib.search("chess club", k=1)[0]
+        assert hit.document.endswith("chess-club.txt") and hit.chunk.tags == {"n": 1}
+
+
 def test_search_modes(tmp_path: Path, small_docs: Path, embedder) -> None:
     with Library(tmp_path / "lib", embedder) as lib:
         assert lib.search("anything") == []  # empty library
