@@ -323,25 +323,27 @@ class Library:
         """
         if self.tagger is None or limit <= 0:
             return 0
-        rows = self.store.untagged_chunks(limit)
-        if rows:
-            tags = self._tag([text for _, text in rows])
-            self.store.set_tags({cid: t for (cid, _), t in zip(rows, tags, strict=True)})
-        return len(rows)
+        return len(self._tag_and_store(self.store.untagged_chunks(limit)))
 
     def _with_tags(self, hits: list[Hit]) -> list[Hit]:
         """``hits`` with the tags of any untagged passage among them computed now."""
         if self.tagger is None or not hits:
             return hits
         waiting = self.store.untagged_among(h.chunk.id for h in hits if h.chunk.id is not None)
-        if not waiting:
-            return hits
-        todo = [h for h in hits if h.chunk.id in waiting]
-        tags = self._tag([h.chunk.text for h in todo])
-        found = {h.chunk.id: t for h, t in zip(todo, tags, strict=True)}
-        self.store.set_tags(found)
+        found = self._tag_and_store(
+            [(h.chunk.id, h.chunk.text) for h in hits if h.chunk.id in waiting])
         return [replace(h, chunk=replace(h.chunk, tags=found[h.chunk.id]))
                 if h.chunk.id in found else h for h in hits]
+
+    def _tag_and_store(self, rows: Sequence[tuple[int, str]]) -> dict[int, dict]:
+        """Tag ``(chunk id, text)`` rows, store the tags (marking the chunks tagged) and
+        return them by chunk id."""
+        if not rows:
+            return {}
+        tags = self._tag([text for _, text in rows])
+        found = {cid: t for (cid, _), t in zip(rows, tags, strict=True)}
+        self.store.set_tags(found)
+        return found
 
     def _embed(self, texts: list[str], cancel: threading.Event | None = None) -> np.ndarray:
         step = max(1, self.embedder.batch_size * 2)

@@ -70,13 +70,14 @@ def _between_files(ctx: JobContext, list_every: float = 1.0):
     consistent): reports progress, hands the document list over (at most every
     ``list_every`` seconds, so the list grows during a long import), and lets a question that
     has waited long enough run."""
-    listed = [time.monotonic()]
+    listed = time.monotonic()
 
     def report(done: int, total: int, message: str) -> None:
+        nonlocal listed
         ctx.progress(done, total, message)
-        if done and time.monotonic() - listed[0] >= list_every:
+        if done and time.monotonic() - listed >= list_every:
             ctx.partial(tuple(ctx.assistant.documents()))
-            listed[0] = time.monotonic()
+            listed = time.monotonic()
         ctx.run_waiting()
 
     return report
