@@ -261,12 +261,10 @@ class Library:
             raise LoaderError("no extractable text", doc.path)
         texts = [c.text for c in chunks]
         previous = self.store.find(doc.path)
-        # A changed file keeps the vector and tags of every passage whose text did not change:
-        # editing one page of a long report embeds and tags only that page's passages again.
-        # A new path with the content of a stored document (a copy, or a file moved within a
-        # folder, seen before its old path is dropped) reuses that document's passages.
-        source = previous if previous is not None else self.store.find_by_hash(content_hash)
-        kept = self._kept_passages(source.id) if source is not None else {}
+        # A passage whose text the library already holds keeps its vector and tags: editing one
+        # page of a long report embeds and tags only that page's passages again, and a moved or
+        # copied file, or a new version of a report saved under another name, reuses its twin's.
+        kept = self._kept_passages(texts)
         todo = [i for i, t in enumerate(texts) if t not in kept]
         fresh = self._embed([texts[i] for i in todo], cancel) if todo else None
         dim = fresh.shape[1] if fresh is not None else len(next(iter(kept.values()))[0])
@@ -292,11 +290,18 @@ class Library:
                           pages=len(doc.pages), chunks=len(chunks),
                           kept=len(texts) - len(todo))
 
-    def _kept_passages(self, doc_id: int) -> dict[str, tuple[np.ndarray, dict | None]]:
-        """``text -> (vector, tags or None while untagged)`` of a stored document's passages."""
-        rows = self.store.chunks_of(doc_id)
-        vectors = self._index.vectors(cid for cid, _, _ in rows) if self._index else {}
-        return {text: (vectors[cid], tags) for cid, text, tags in rows if cid in vectors}
+    def _kept_passages(self, texts: Sequence[str]) -> dict[str, tuple[np.ndarray, dict | None]]:
+        """``text -> (vector, tags or None while untagged)`` for those of ``texts`` the library
+        already holds (a tagged twin preferred)."""
+        if self._index is None:
+            return {}
+        rows = self.store.chunks_with_texts(texts)
+        vectors = self._index.vectors(cid for cid, _, _ in rows)
+        kept: dict[str, tuple[np.ndarray, dict | None]] = {}
+        for cid, text, tags in rows:
+            if cid in vectors and (text not in kept or kept[text][1] is None):
+                kept[text] = (vectors[cid], tags)
+        return kept
 
     def _tag(self, texts: list[str]) -> list[dict]:
         if self.tagger is None:

@@ -65,17 +65,17 @@ class FileReport:
     reason: str = ""
     pages: int = 0
     chunks: int = 0
-    # How many passages kept their vector and tags: unchanged passages of an updated file, or
-    # those of a stored copy of an added one (a moved or copied file).
+    # How many passages reused the vector and tags of a passage with the same text already in
+    # the library: unchanged passages of an updated file, or those of a moved or copied one.
     kept: int = 0
 
     @property
     def kept_text(self) -> str:
-        """What was reused, for reports: "85 unchanged", "12 reused from a stored copy", or ""."""
+        """What was reused, for reports: "85 unchanged", "12 already in the library", or ""."""
         if not self.kept:
             return ""
         return (f"{self.kept} unchanged" if self.status == "updated"
-                else f"{self.kept} reused from a stored copy")
+                else f"{self.kept} already in the library")
 
     @property
     def ok(self) -> bool:

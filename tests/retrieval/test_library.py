@@ -228,6 +228,16 @@ def test_a_changed_file_embeds_and_tags_only_its_changed_passages(
             if h.chunk.text in before:
                 assert h.score == pytest.approx(before[h.chunk.text], abs=1e-6)
         assert any("drained" in t for t in new_texts)
+        # A new version saved under another name reuses what the library already holds.
+        embedded.clear()
+        paragraphs[0] = "Section 0: this year the count moved to the autumn."
+        v2 = tmp_path / "survey-v2.txt"
+        v2.write_text("\n\n".join(paragraphs) + "\n")
+        (added,) = lib.add([v2])
+        assert added.status == "added" and 0 < added.kept < added.chunks
+        assert len(embedded) == added.chunks - added.kept
+        assert any("autumn" in t for t in embedded)
+        assert added.kept_text == f"{added.kept} already in the library"
 
 
 def test_a_file_moved_within_its_folder_is_not_embedded_again(
@@ -244,7 +254,7 @@ def test_a_file_moved_within_its_folder_is_not_embedded_again(
         reports = {Path(r.path).name: r for r in lib.add([small_docs])}
         moved = reports["chess-club.txt"]
         assert moved.status == "added" and moved.kept == moved.chunks >= 1
-        assert moved.kept_text == f"{moved.chunks} reused from a stored copy"
+        assert moved.kept_text == f"{moved.chunks} already in the library"
         assert reports["chess.txt"].status == "removed" and embedded == []
         hit = lib.search("chess club", k=1)[0]
         assert hit.document.endswith("chess-club.txt") and hit.chunk.tags == {"n": 1}
