@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Retrain the bundled models on a lent GPU with the project's own `train` commands.
 #
-#   bash scripts/gpu-retrain.sh all OUT      (call 1, ~9 min) train three teacher readers and two
-#                                            tagger recipes side by side, then distil one student
-#                                            reader from the teachers; pack it into OUT
-#   bash scripts/gpu-retrain.sh taggers OUT  (call 2, seconds) pack the better tagger model
+#   bash scripts/gpu-retrain.sh all OUT      (one call, ~9 min) train three teacher readers side by
+#                                            side, average their weights (`train soup`), then
+#                                            distil a student from the teachers, starting from
+#                                            the average; pack the best of them by dev F1 into OUT
+#   WITH_TAGGERS=1 ... all OUT, then
+#   bash scripts/gpu-retrain.sh taggers OUT  (call 2, seconds) also train two tagger recipes in
+#                                            call 1 and pack the better one
 #   bash scripts/gpu-retrain.sh reader OUT   train one reader alone (READER_LR, READER_MINUTES)
 #
 # Why this shape: a lent GPU comes for 15 minutes in all (start and idle time included), one
 # call runs at most 10 minutes, only the checkout travels (64 MiB) and at most 64 MiB come back
 # per call. The base model (45 MB as fp16) plus the data fill the checkout, so the bundled
 # models cannot travel too: the teachers are trained in the same call. Only one model fits in
-# what a call returns, hence a second, short call for the taggers. An earlier two-call plan
+# what a call returns, hence a second, short call for the taggers, which must reach the machine
+# within its 30 s of idle warmth (so the taggers are off by default). An earlier two-call plan
 # (teachers in call 1, the bundled reader as a fourth teacher in call 2) ran out of time.
 # `all` keeps to DEADLINE seconds (default 530) from its start: the student's time budget is
 # what is left after the teachers minus STUDENT_OVERHEAD (tokenising, reading the teachers,
@@ -45,6 +49,7 @@ say() {  # say MESSAGE: print and log with the seconds since the start of this c
 pack_model() {  # pack_model DIR NAME: the model folder as one tar in 15 MiB parts (NAME.tar.partNN)
   # (the word-embedding tensor alone is 23 MB, so even 15 MB safetensors shards can be too big)
   local dir=$1 name=$2
+  rm -rf "$out/$name"
   mkdir -p "$out/$name"
   tar -cf - -C "$dir" --exclude='_trainer' . | split -b 15M -d - "$out/$name/$name.tar.part"
 }
@@ -88,9 +93,10 @@ fi
 nvidia-smi --query-gpu=name,memory.total --format=csv 2>/dev/null | tee -a "$WORK/logs/gpu.txt"
 "$PY" -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())" | tee -a "$WORK/logs/gpu.txt"
 
-reader_tiny=() classifier_tiny=() eval_tiny=()
+reader_tiny=() classifier_tiny=() eval_tiny=() reader_bf16=(--bf16)
 if [ "$TINY" = 1 ]; then
   reader_tiny=(--limit-train 200 --max-steps 3 --dev-limit 40)
+  reader_bf16=()  # bf16 autocast crawls on CPUs without bf16 units
   classifier_tiny=(--limit-train 40 --max-steps 3 --limit-dev 30)
   eval_tiny=(--limit 60)
 fi
@@ -109,9 +115,9 @@ train_reader() {  # train_reader NAME LR BATCH SEED MINUTES DEV_LIMIT [more trai
   "$PY" -m assistant train reader \
     --train "$D/qa/squad-v1.1-train.json.gz" "$D/qa/extra/squad-v2.0-train-first10articles.json" \
       "${SUBJQA[@]}" \
-    --dev "$D/qa/squad-v1.1-dev.json.gz" --dev-limit "$dev_limit" --base carry/base \
+    --dev "$D/qa/squad-v1.1-dev.json.gz" --dev-limit "$dev_limit" --base "${base:-carry/base}" \
     --negatives-ratio 0.15 --batch-size "$batch" --lr "$lr" --warmup 0.1 --seed "$seed" \
-    --max-length 256 --stride 96 --epochs 20 --max-minutes "$minutes" --bf16 "${reader_tiny[@]}" \
+    --max-length 256 --stride 96 --epochs 20 --max-minutes "$minutes" "${reader_bf16[@]}" "${reader_tiny[@]}" \
     "$@" --out "$WORK/$name"
 }
 
@@ -130,7 +136,7 @@ in_background() {  # in_background NAME COMMAND...: run detached; write NAME.don
   local name=$1
   shift
   rm -f "$WORK/$name.done"
-  setsid bash -c "$(declare -p D PY WORK reader_tiny classifier_tiny SENTIMENT_EXTRA SUBJQA); \
+  setsid bash -c "$(declare -p D PY WORK reader_tiny reader_bf16 classifier_tiny SENTIMENT_EXTRA SUBJQA); \
     $(declare -f train_reader train_taggers); $*; echo \$? >'$WORK/$name.done'" \
     >"$WORK/logs/$name.log" 2>&1 </dev/null &
 }
@@ -138,31 +144,54 @@ in_background() {  # in_background NAME COMMAND...: run detached; write NAME.don
 if [ "$stage" = all ]; then
   # Three seeds of the bundled recipe share the GPU with the taggers (a 22M model leaves it
   # mostly idle alone); their mean logits then teach a student that has the GPU to itself.
-  teacher_minutes=${TEACHER_MINUTES:-2.5}
+  teacher_minutes=${TEACHER_MINUTES:-3.5}
+  TEACHER_DEV_LIMIT=${TEACHER_DEV_LIMIT:-2000}
   for i in 1 2 3; do
-    in_background "teacher-$i" train_reader "teacher-$i" 2e-4 64 "$i" "$teacher_minutes" 2000
+    in_background "teacher-$i" train_reader "teacher-$i" 2e-4 64 "$i" "$teacher_minutes" \
+      "$TEACHER_DEV_LIMIT"
   done
-  in_background taggers-a train_taggers taggers-a 5 5e-5 32 2
-  in_background taggers-b train_taggers taggers-b 5 5e-5 32 0
-  say "started teachers ($teacher_minutes min each) and taggers"
+  # The taggers would take a share of the GPU from the teachers, and only one model fits in
+  # what a call returns (the taggers come back in a second call, which must follow within the
+  # machine's 30 s of idle warmth): they train here only with WITH_TAGGERS=1.
+  if [ "${WITH_TAGGERS:-0}" = 1 ]; then
+    in_background taggers-a train_taggers taggers-a 5 5e-5 32 2
+    in_background taggers-b train_taggers taggers-b 5 5e-5 32 0
+  fi
+  say "started teachers ($teacher_minutes min each), taggers: ${WITH_TAGGERS:-0}"
   teachers=()
   for i in 1 2 3; do
     while [ ! -f "$WORK/teacher-$i.done" ]; do sleep 2; done
     say "teacher-$i exit $(cat "$WORK/teacher-$i.done"): $(grep -v 'it/s]' "$WORK/logs/teacher-$i.log" | grep -E 'dev .*F1' | tail -n 1)"
     [ "$(cat "$WORK/teacher-$i.done")" = 0 ] && teachers+=("$WORK/teacher-$i")
   done
+  # The teachers' weight average (one reader's cost at inference) is both a candidate and the
+  # student's start: from there a short, gentle distillation from the ensemble refines it.
+  student_base=carry/base student_lr=2e-4
+  if [ ${#teachers[@]} -ge 2 ]; then
+    "$PY" -m assistant train soup --reader "${teachers[@]}" --dev "$D/qa/squad-v1.1-dev.json.gz" \
+      --dev-limit "$TEACHER_DEV_LIMIT" --out "$WORK/soup" >"$WORK/logs/soup.log" 2>&1
+    say "soup exit $?: $(grep -E 'dev .*F1' "$WORK/logs/soup.log" | tail -n 1)"
+    [ -f "$WORK/soup/training_summary.json" ] && student_base=$WORK/soup \
+      student_lr=${SOUP_STUDENT_LR:-5e-5}
+  fi
   distill=()
   [ ${#teachers[@]} -gt 0 ] && distill=(--teacher "${teachers[@]}" \
     --distill-alpha "${DISTILL_ALPHA:-0.7}" --distill-temperature 2)
   left=$((DEADLINE - (SECONDS - STARTED) - ${STUDENT_OVERHEAD:-150}))
   minutes=$("$PY" -c "print(round(max(0.5, min($READER_MINUTES, $left / 60)), 2))")
-  say "student: $minutes min, teachers: ${teachers[*]:-none}"
-  train_reader student 2e-4 64 42 "$minutes" "${STUDENT_DEV_LIMIT:-0}" "${distill[@]}" \
-    >"$WORK/logs/student.log" 2>&1
+  say "student: $minutes min from $student_base at lr $student_lr, teachers: ${teachers[*]:-none}"
+  # Pack the best reader so far first: a call cut off during the student still returns one.
+  best=$(best_by reader "$WORK"/teacher-? "$WORK/soup" 2>>"$out/progress.log")
+  [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
+  base=$student_base train_reader student "$student_lr" 64 42 "$minutes" "$TEACHER_DEV_LIMIT" \
+    "${distill[@]}" >"$WORK/logs/student.log" 2>&1
   say "student exit $?: $(grep -v 'it/s]' "$WORK/logs/student.log" | grep -E 'saved reader|dev .*F1' | tail -n 2 | tr '\n' ' ')"
-  [ -f "$WORK/student/training_summary.json" ] && pack_model "$WORK/student" reader
+  # Keep whichever reader scored best on the same first dev questions.
+  best=$(best_by reader "$WORK"/teacher-? "$WORK/soup" "$WORK/student" 2>>"$out/progress.log")
+  say "best on dev: $best"
+  [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
   tar -czf "$out/runs.tgz" -C "$WORK" --exclude='*.safetensors' --exclude='_trainer' \
-    --exclude='*.arrow' logs student teacher-1 teacher-2 teacher-3 2>/dev/null
+    --exclude='*.arrow' logs student soup teacher-1 teacher-2 teacher-3 2>/dev/null
   say "packed"
   ls -la "$out" "$out"/*
   exit 0

@@ -56,6 +56,15 @@ def register(
                    help="softmax temperature of the distillation loss (default 2)")
     p.set_defaults(handler=_train)
 
+    s = train.add_parser("soup", help="average the weights of readers fine-tuned from one base")
+    s.add_argument("--reader", nargs="+", required=True, metavar="DIR", dest="readers",
+                   help="reader directories (at least two, same base and vocabulary)")
+    s.add_argument("--out", required=True, metavar="DIR", help="output model directory")
+    s.add_argument("--dev", metavar="FILE", help="SQuAD-format dev file evaluated at the end")
+    s.add_argument("--dev-limit", type=int, default=1000, metavar="N",
+                   help="evaluate on the first N dev questions (default 1000; 0 = all)")
+    s.set_defaults(handler=_soup)
+
     e = evaluate.add_parser("reader", help="SQuAD EM/F1 of a reader (v1.1 or v2.0 file)")
     e.add_argument("--squad", required=True, metavar="FILE", help="SQuAD .json or .json.gz")
     e.add_argument("--model", default=None, metavar="DIR", help="reader (default: bundled)")
@@ -157,6 +166,22 @@ def _train(args: argparse.Namespace) -> int:
     dev = summary.get("dev")
     print(f"saved reader to {args.out} after {summary['steps']} steps "
           f"({summary['train_seconds']:.0f} s)")
+    if dev:
+        print(f"dev {dev['file']}: EM {dev['em']:.2f} F1 {dev['f1']:.2f} "
+              f"({dev['questions']} questions)")
+    return 0
+
+
+def _soup(args: argparse.Namespace) -> int:
+    from assistant.nlp.training.soup import soup_readers
+
+    argv = sys.argv[1:] if "soup" in sys.argv else [
+        "train", "soup", "--reader", *args.readers, "--out", args.out,
+        *(["--dev", args.dev, "--dev-limit", str(args.dev_limit)] if args.dev else [])]
+    summary = soup_readers(args.readers, args.out, args.dev, args.dev_limit or None,
+                           command="answerspan " + shlex.join(argv))
+    print(f"saved the average of {len(args.readers)} readers to {args.out}")
+    dev = summary.get("dev")
     if dev:
         print(f"dev {dev['file']}: EM {dev['em']:.2f} F1 {dev['f1']:.2f} "
               f"({dev['questions']} questions)")

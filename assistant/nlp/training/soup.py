@@ -1,0 +1,130 @@
+"""Average the weights of several readers fine-tuned from one base (a "uniform model soup").
+
+Fine-tunes of the same pretrained encoder with different seeds tend to stay in one basin of the
+loss, so the mean of their weights is itself a reader, often better than each of them
+(Wortsman et al. 2022, "Model soups"), and it costs nothing at inference, unlike an ensemble
+that would read every passage once per member. The soup is also a good start for a student
+distilled from the same readers (``train reader --base SOUP --teacher ...``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from assistant.errors import ConfigError
+from assistant.nlp.training.artifacts import save_fp16
+
+
+def average_state_dicts(state_dicts: Sequence[dict]) -> dict:
+    """The element-wise mean (fp32) of state dicts with the same keys and shapes.
+
+    Raises ``ConfigError`` when keys or shapes differ: such models do not share a base.
+    """
+    import torch
+
+    if not state_dicts:
+        raise ConfigError("Give at least one reader to average.")
+    first = state_dicts[0]
+    for other in state_dicts[1:]:
+        if other.keys() != first.keys():
+            raise ConfigError("The readers have different layers; average only fine-tunes "
+                              "of the same base.")
+        for key, tensor in first.items():
+            if other[key].shape != tensor.shape:
+                raise ConfigError(f"Weight {key} has shape {tuple(other[key].shape)} in one "
+                                  f"reader and {tuple(tensor.shape)} in another.")
+    mean = {}
+    for key, tensor in first.items():
+        if not tensor.is_floating_point():  # e.g. position_ids buffers: identical, keep one
+            mean[key] = tensor.clone()
+            continue
+        total = torch.zeros_like(tensor, dtype=torch.float32)
+        for sd in state_dicts:
+            total += sd[key].float()
+        mean[key] = total / len(state_dicts)
+    return mean
+
+
+def soup_readers(reader_dirs: Sequence[str], out_dir: str, dev_file: str | None = None,
+                 dev_limit: int | None = None, command: str = "") -> dict:
+    """Write the weight average of ``reader_dirs`` to ``out_dir`` as a reader and return a
+    summary (with ``dev`` EM/F1 when ``dev_file`` is given, measured like ``train reader``)."""
+    import torch
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+    from assistant.nlp.training.distill import check_same_vocabulary
+
+    if len(reader_dirs) < 2:
+        raise ConfigError("A soup needs at least two readers.")
+    started = time.monotonic()
+    tokenizer = AutoTokenizer.from_pretrained(reader_dirs[0], use_fast=True)
+    for d in reader_dirs[1:]:
+        check_same_vocabulary(tokenizer, d)
+    models = [AutoModelForQuestionAnswering.from_pretrained(d, dtype=torch.float32)
+              for d in reader_dirs]
+    mean = average_state_dicts([m.state_dict() for m in models])
+    soup = models[0]
+    soup.load_state_dict(mean)
+    del models
+    out = Path(out_dir)
+    save_fp16(soup, tokenizer, out)
+    # Window size as the first reader was trained with; the no-answer threshold must be
+    # calibrated again (``evaluate reader --calibrate``).
+    settings = json.loads((Path(reader_dirs[0]) / "answerspan.json").read_text(encoding="utf-8"))
+    settings.update({"no_answer_threshold": 0.0, "calibrated_on": None})
+    (out / "answerspan.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    summary: dict = {"soup_of": [str(d) for d in reader_dirs],
+                     "ingredients_dev": [_dev_of(d) for d in reader_dirs],
+                     "command": command,
+                     "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    if dev_file:
+        from assistant.nlp.training.evaluate_reader import evaluate_reader
+
+        summary["dev"] = evaluate_reader(str(out), dev_file, limit=dev_limit)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    (out / "training_summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    _write_card(out, summary)
+    return summary
+
+
+def _dev_of(reader_dir: str) -> dict | None:
+    """The dev scores a reader's own training run recorded, if any."""
+    path = Path(reader_dir) / "training_summary.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get("dev")
+    except (OSError, ValueError):
+        return None
+
+
+def _write_card(out: Path, summary: dict) -> None:
+    def scores(dev: dict | None) -> str:
+        return (f"EM {dev['em']:.2f} / F1 {dev['f1']:.2f} ({dev['questions']} questions of "
+                f"`{dev['file']}`)" if dev else "not measured")
+
+    rows = "\n".join(f"| `{Path(d).name}` | {scores(dev)} |"
+                     for d, dev in zip(summary["soup_of"], summary["ingredients_dev"],
+                                       strict=True))
+    card = f"""---
+language: en
+license: mit
+base_model: sentence-transformers/all-MiniLM-L6-v2
+pipeline_tag: question-answering
+---
+# Answerspan reader (weight average of {len(summary['soup_of'])} readers)
+
+The element-wise mean of the weights of readers fine-tuned from the same base by
+`answerspan train reader` (a uniform model soup): one reader's size and speed.
+
+- Date: {summary['date']}
+- Command: `{summary['command']}`
+
+| reader | dev at the end of its training |
+|---|---|
+{rows}
+| **this average** | {scores(summary.get('dev'))} |
+"""
+    (out / "README.md").write_text(card, encoding="utf-8")
