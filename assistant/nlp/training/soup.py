@@ -17,6 +17,7 @@ from pathlib import Path
 
 from assistant.errors import ConfigError
 from assistant.nlp.training.artifacts import save_fp16
+from assistant.nlp.training.train_reader import READER_CARD_HEADER
 
 
 def average_state_dicts(state_dicts: Sequence[dict]) -> dict:
@@ -108,13 +109,7 @@ def _write_card(out: Path, summary: dict) -> None:
     rows = "\n".join(f"| `{Path(d).name}` | {scores(dev)} |"
                      for d, dev in zip(summary["soup_of"], summary["ingredients_dev"],
                                        strict=True))
-    card = f"""---
-language: en
-license: mit
-base_model: sentence-transformers/all-MiniLM-L6-v2
-pipeline_tag: question-answering
----
-# Answerspan reader (weight average of {len(summary['soup_of'])} readers)
+    card = READER_CARD_HEADER + f"""# Answerspan reader (weight average of {len(summary['soup_of'])} readers)
 
 The element-wise mean of the weights of readers fine-tuned from the same base by
 `answerspan train reader` (a uniform model soup): one reader's size and speed.

@@ -25,6 +25,15 @@ from assistant.nlp.training.squad_data import QAExample, load_examples, make_neg
 
 log = logging.getLogger(__name__)
 
+# The model card's metadata block (Hugging Face model-card YAML), shared by every reader card.
+READER_CARD_HEADER = """---
+language: en
+license: mit
+base_model: sentence-transformers/all-MiniLM-L6-v2
+pipeline_tag: question-answering
+---
+"""
+
 
 @dataclass
 class ReaderTrainConfig:
@@ -339,13 +348,7 @@ def write_model_card(out: Path, summary: dict, extra_sections: str = "") -> None
         f"student) at T = {distill['temperature']}; reading the teachers took "
         f"{distill['seconds']:.0f} s\n" if distill else ""
     )
-    card = f"""---
-language: en
-license: mit
-base_model: sentence-transformers/all-MiniLM-L6-v2
-pipeline_tag: question-answering
----
-# Answerspan reader (extractive QA)
+    card = READER_CARD_HEADER + f"""# Answerspan reader (extractive QA)
 
 An extractive question-answering head fine-tuned from all-MiniLM-L6-v2 (6 layers, 384 wide,
 uncased) by `answerspan train reader`. Weights are fp16 safetensors; `answerspan.json` holds the
