@@ -68,14 +68,15 @@ def warm_up(ctx: JobContext) -> None:
 def _between_files(ctx: JobContext, list_every: float = 1.0):
     """The progress callback of an import, called between two files (where the library is
     consistent): reports progress, hands the document list over (at most every
-    ``list_every`` seconds, so the list grows during a long import), and lets a question that
-    has waited long enough run."""
+    ``list_every`` seconds, so the list grows during a long import, and always before a
+    question runs, so its answer cites listed documents), and lets a question that has waited
+    long enough run."""
     listed = time.monotonic()
 
     def report(done: int, total: int, message: str) -> None:
         nonlocal listed
         ctx.progress(done, total, message)
-        if done and time.monotonic() - listed >= list_every:
+        if done and (ctx.has_waiting() or time.monotonic() - listed >= list_every):
             ctx.partial(tuple(ctx.assistant.documents()))
             listed = time.monotonic()
         ctx.run_waiting()

@@ -57,6 +57,10 @@ class JobContext:
         """
         self._manager._run_waiting(self._job)
 
+    def has_waiting(self) -> bool:
+        """Whether ``run_waiting`` would run a job now (one has waited long enough)."""
+        return self._manager._has_due(self._job)
+
 
 class JobSignals(QObject):
     """Signals of one job; the object lives in the GUI thread, so slots run there."""
@@ -278,12 +282,21 @@ class TaskManager(QObject):
             finally:
                 self._assistant = None
 
+    def _due(self, running: Job) -> list[Job]:
+        """The interleavable jobs other than ``running`` that have waited long enough
+        (the caller holds ``_interleave_lock``)."""
+        now = time.monotonic()
+        return [job for job, since, patience in self._interleavable
+                if job is not running and now - since >= patience]
+
+    def _has_due(self, running: Job) -> bool:
+        with self._interleave_lock:
+            return bool(self._due(running))
+
     def _run_waiting(self, running: Job) -> None:
         """On the worker: run the interleavable jobs that have waited long enough."""
-        now = time.monotonic()
         with self._interleave_lock:
-            due = [job for job, since, patience in self._interleavable
-                   if job is not running and now - since >= patience]
+            due = self._due(running)
             self._interleavable = [e for e in self._interleavable if e[0] not in due]
         for job in due:
             log.debug("running %r between the steps of %r", job.label, running.label)

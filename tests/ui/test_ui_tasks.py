@@ -145,6 +145,7 @@ def test_a_short_job_that_waited_long_enough_runs_between_the_steps_of_a_long_on
         for step in range(3):
             events.append(f"step {step}")
             time.sleep(0.05)
+            events.append(f"due: {ctx.has_waiting()}")
             ctx.run_waiting()  # a step boundary, like Library.add between files
         events.append("long done")
 
@@ -161,8 +162,8 @@ def test_a_short_job_that_waited_long_enough_runs_between_the_steps_of_a_long_on
     release.set()
     qtbot.waitUntil(lambda: not tasks.is_busy(), timeout=5000)
     # The question ran after the first step, and once only; the others waited their turn.
-    assert events == ["long starts", "step 0", "question", "step 1", "step 2", "long done",
-                      "patient", "plain"]
+    assert events == ["long starts", "step 0", "due: True", "question", "step 1", "due: False",
+                      "step 2", "due: False", "long done", "patient", "plain"]
     assert finished == ["question"]
 
 
