@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from assistant.errors import ConfigError
+from assistant.nlp.models import read_model_settings, update_model_settings
 from assistant.nlp.training.artifacts import save_fp16
 from assistant.nlp.training.train_reader import READER_CARD_HEADER
 
@@ -73,11 +74,13 @@ def soup_readers(reader_dirs: Sequence[str], out_dir: str, dev_file: str | None 
     del models
     out = Path(out_dir)
     save_fp16(soup, tokenizer, out)
-    # Window size as the first reader was trained with; the no-answer threshold must be
-    # calibrated again (``evaluate reader --calibrate``).
-    settings = json.loads((Path(reader_dirs[0]) / "answerspan.json").read_text(encoding="utf-8"))
-    settings.update({"no_answer_threshold": 0.0, "calibrated_on": None})
-    (out / "answerspan.json").write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    # The window size the first reader was trained with. Thresholds and passage weights are
+    # on each reader's own scale: none is carried over, calibrate the average again (the
+    # README's order: `evaluate reader --calibrate`, then `evaluate ask --calibrate`).
+    first = read_model_settings(reader_dirs[0])
+    window = {k: first[k] for k in ("max_length", "stride") if k in first}
+    update_model_settings(out, lambda settings: settings.update(
+        {**window, "no_answer_threshold": 0.0, "calibrated_on": None}))
     summary: dict = {"soup_of": [str(d) for d in reader_dirs],
                      "ingredients_dev": [_dev_of(d) for d in reader_dirs],
                      "command": command,
