@@ -175,11 +175,8 @@ def _train(args: argparse.Namespace) -> int:
 def _soup(args: argparse.Namespace) -> int:
     from assistant.nlp.training.soup import soup_readers
 
-    argv = sys.argv[1:] if "soup" in sys.argv else [
-        "train", "soup", "--reader", *args.readers, "--out", args.out,
-        *(["--dev", args.dev, "--dev-limit", str(args.dev_limit)] if args.dev else [])]
     summary = soup_readers(args.readers, args.out, args.dev, args.dev_limit or None,
-                           command="answerspan " + shlex.join(argv))
+                           command=_command_line(args, "soup", first="readers"))
     print(f"saved the average of {len(args.readers)} readers to {args.out}")
     dev = summary.get("dev")
     if dev:
@@ -188,21 +185,29 @@ def _soup(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_line(args: argparse.Namespace) -> str:
-    """The command as typed when run from a shell; else (called in-process) the equivalent one."""
+# Options whose attribute name differs from their flag (``dest=``).
+_FLAG_NAMES = {"teachers": "teacher", "readers": "reader"}
+
+
+def _command_line(args: argparse.Namespace, what: str = "reader", first: str = "train") -> str:
+    """The ``train WHAT`` command as typed when run from a shell; else (called in-process) the
+    equivalent one, with the option ``first`` (an attribute of ``args``) and ``--out`` first."""
     argv = sys.argv[1:]
-    if "train" in argv and "reader" in argv:
+    if "train" in argv and what in argv:
         return "answerspan " + shlex.join(argv)
-    parts = ["answerspan", "train", "reader", "--train", *args.train, "--out", args.out]
-    skip = {"train", "out", "handler", "command", "what", "verbose"}
+
+    def flag(key: str) -> str:
+        return "--" + _FLAG_NAMES.get(key, key).replace("_", "-")
+
+    parts = ["answerspan", "train", what, flag(first), *getattr(args, first), "--out", args.out]
+    skip = {first, "out", "handler", "command", "what", "verbose"}
     for key, value in sorted(vars(args).items()):
         if key in skip or value is None or value is False:
             continue
-        flag = "--" + {"teachers": "teacher"}.get(key, key).replace("_", "-")
         if isinstance(value, list):
-            parts += [flag, *map(str, value)]
+            parts += [flag(key), *map(str, value)]
         else:
-            parts += [flag] if value is True else [flag, str(value)]
+            parts += [flag(key)] if value is True else [flag(key), str(value)]
     return shlex.join(parts)
 
 

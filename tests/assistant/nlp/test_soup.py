@@ -61,6 +61,8 @@ def test_soup_of_the_bundled_reader_and_a_shifted_copy(data_dir: Path, tmp_path:
 
     summary = json.loads((out / "training_summary.json").read_text())
     assert summary["soup_of"] == [reader, str(shifted)]
+    assert summary["command"] == (f"answerspan train soup --reader {reader} {shifted} --out {out} "
+                                  f"--dev {dev} --dev-limit 40")
     assert summary["dev"]["f1"] == pytest.approx(
         evaluate_reader(reader, dev, limit=40)["f1"], abs=0.01)
     settings = json.loads((out / "answerspan.json").read_text())
