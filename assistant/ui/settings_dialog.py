@@ -47,9 +47,12 @@ def load_settings(store: QSettings, base: Settings | None = None) -> Settings:
     if store.contains("settings/no_answer_threshold"):
         raw = str(store.value("settings/no_answer_threshold") or "").strip()
         try:
-            values["no_answer_threshold"] = float(raw) if raw else None
+            custom = float(raw) if raw else None
         except ValueError:
             log.warning("ignoring stored no-answer threshold %r", raw)
+        else:
+            reader = values.get("reader_model", settings.reader_model)
+            values["no_answer_threshold"] = _carried_threshold(store, custom, reader)
     try:
         return replace(settings, **values)
     except ConfigError as err:
@@ -65,7 +68,47 @@ def save_settings(store: QSettings, settings: Settings) -> None:
     store.setValue("settings/tag_passages", settings.tag_passages)
     threshold = settings.no_answer_threshold
     store.setValue("settings/no_answer_threshold", "" if threshold is None else repr(threshold))
+    # The value the reader was calibrated to when the user chose theirs: a new reader scores
+    # on another scale, so load_settings moves the user's value along with the calibration.
+    against = "" if threshold is None else repr(calibrated_threshold(settings.reader_model))
+    store.setValue(_SET_AGAINST_KEY, against)
     store.sync()
+
+
+_SET_AGAINST_KEY = "settings/no_answer_threshold_set_against"
+
+
+def calibrated_threshold(reader_model: str | None) -> float:
+    """The no-answer threshold a reader was calibrated to over a library's passages (what the
+    app uses when the user sets none); 0 for a reader without ``answerspan.json``."""
+    return library_no_answer_threshold(read_model_settings_light(reader_model))
+
+
+def _carried_threshold(store: QSettings, custom: float | None,
+                       reader_model: str | None) -> float | None:
+    """The user's stored threshold for the reader in use now.
+
+    Thresholds are on each reader's own scale (the bundled reader's calibrated value moved from
+    -13.1 to -5.4 when it was retrained), so a value is kept as an offset from the calibrated
+    value it was set against. A value stored without that reference (by an earlier version) is
+    dropped with a warning rather than applied on an unknown scale.
+    """
+    if custom is None:
+        return None
+    raw = str(store.value(_SET_AGAINST_KEY) or "").strip()
+    try:
+        then = float(raw)
+    except ValueError:
+        log.warning("ignoring the stored no-answer threshold %s: it was saved without the "
+                    "calibrated value it was set against; using the reader's own", custom)
+        return None
+    now = calibrated_threshold(reader_model)
+    if abs(now - then) < 1e-9:
+        return custom
+    moved = round(custom + (now - then), 4)
+    log.info("the reader's calibrated no-answer threshold moved from %s to %s; the user's "
+             "threshold moves with it from %s to %s", then, now, custom, moved)
+    return moved
 
 
 class SettingsDialog(QDialog):
@@ -114,14 +157,16 @@ class SettingsDialog(QDialog):
             "more readily."
         )
         custom = settings.no_answer_threshold
-        calibrated = library_no_answer_threshold(
-            read_model_settings_light(settings.reader_model))
+        calibrated = calibrated_threshold(settings.reader_model)
+        # What the spin box is relative to: a change of reader moves it (_reader_changed).
+        self._shown_calibrated = calibrated
         self.threshold_spin.setValue(custom if custom is not None else calibrated)
         self.threshold_default.setChecked(custom is None)
         self.threshold_spin.setEnabled(custom is not None)
         self.threshold_default.toggled.connect(
             lambda on: self.threshold_spin.setEnabled(not on)
         )
+        self.reader_edit.editingFinished.connect(self._reader_changed)
         threshold_row = QHBoxLayout()
         threshold_row.addWidget(self.threshold_spin)
         threshold_row.addWidget(self.threshold_default, 1)
@@ -203,6 +248,18 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Reader model folder")
         if folder:
             self.reader_edit.setText(folder)
+            self._reader_changed()
+
+    def _reader_changed(self) -> None:
+        """Show the threshold on the chosen reader's scale: its calibrated value, or the user's
+        value moved by as much as the calibration differs."""
+        calibrated = calibrated_threshold(self.reader_edit.text().strip() or None)
+        shift = calibrated - self._shown_calibrated
+        self._shown_calibrated = calibrated
+        if self.threshold_default.isChecked():
+            self.threshold_spin.setValue(calibrated)
+        elif shift:
+            self.threshold_spin.setValue(self.threshold_spin.value() + shift)
 
 
 def read_model_settings_light(reader_model: str | None) -> dict:

@@ -337,3 +337,65 @@ def test_settings_reject_a_threshold_that_is_not_a_number(tmp_path):
         with pytest.raises(ConfigError, match="no-answer threshold"):
             Settings(library_dir=tmp_path, no_answer_threshold=bad)
     assert Settings(library_dir=tmp_path, no_answer_threshold="2.5").no_answer_threshold == 2.5
+
+
+def _reader_settings_copy(tmp_path: Path, shift: float) -> tuple[Path, float]:
+    """A reader folder with the bundled reader's config and calibration, its library threshold
+    moved by ``shift`` (what a retrained reader looks like to the settings: no weights needed)."""
+    import json
+    import shutil
+
+    from assistant.nlp.models import bundled_model_dir
+
+    bundled = bundled_model_dir("reader")
+    other = tmp_path / "other-reader"
+    other.mkdir()
+    shutil.copy(bundled / "config.json", other / "config.json")
+    conf = json.loads((bundled / "answerspan.json").read_text())
+    conf["passage_scoring"]["no_answer_threshold"] += shift
+    (other / "answerspan.json").write_text(json.dumps(conf))
+    return other, conf["passage_scoring"]["no_answer_threshold"]
+
+
+def test_a_users_threshold_moves_with_the_readers_calibration(qtbot, tmp_path):
+    from assistant.ui.settings_dialog import calibrated_threshold
+
+    bundled = calibrated_threshold(None)
+    other, other_calibrated = _reader_settings_copy(tmp_path, 3.0)
+    assert calibrated_threshold(str(other)) == pytest.approx(bundled + 3.0)
+
+    path = str(tmp_path / "s.ini")
+    save_settings(QSettings(path, QSettings.Format.IniFormat),
+                  Settings(library_dir=tmp_path, no_answer_threshold=bundled - 2.0))
+    # Same reader: the user's value as saved.
+    assert load_settings(QSettings(path, QSettings.Format.IniFormat)).no_answer_threshold == (
+        pytest.approx(bundled - 2.0))
+    # The reader now in use was calibrated 3 higher (a retrained reader, or the user's reader
+    # folder changed): the user's value keeps its distance from the calibration.
+    store = QSettings(path, QSettings.Format.IniFormat)
+    store.setValue("settings/reader_model", str(other))
+    moved = load_settings(store).no_answer_threshold
+    assert moved == pytest.approx(other_calibrated - 2.0, abs=1e-3)
+
+    # Saved by an earlier version (no calibrated value beside it): not applied on a guessed scale.
+    store.remove("settings/no_answer_threshold_set_against")
+    assert load_settings(store).no_answer_threshold is None
+
+
+def test_settings_dialog_moves_the_threshold_when_the_reader_changes(qtbot, tmp_path):
+    from assistant.ui.settings_dialog import calibrated_threshold
+
+    bundled = calibrated_threshold(None)
+    other, other_calibrated = _reader_settings_copy(tmp_path, -4.0)
+    dialog = SettingsDialog(Settings(library_dir=tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.reader_edit.setText(str(other))
+    dialog.reader_edit.editingFinished.emit()
+    # Calibrated value in use: the box shows the new reader's.
+    assert dialog.threshold_spin.value() == pytest.approx(other_calibrated, abs=0.05)
+    dialog.threshold_default.setChecked(False)
+    dialog.threshold_spin.setValue(other_calibrated + 1.0)
+    dialog.reader_edit.setText("")  # back to the bundled reader: the user's +1 goes along
+    dialog.reader_edit.editingFinished.emit()
+    assert dialog.threshold_spin.value() == pytest.approx(bundled + 1.0, abs=0.05)
+    assert dialog.result_settings().no_answer_threshold == pytest.approx(bundled + 1.0, abs=0.05)
