@@ -8,6 +8,11 @@
 #   WITH_TAGGERS=1 ... all OUT, then
 #   bash scripts/gpu-retrain.sh taggers OUT  (call 2, seconds) also train two tagger recipes in
 #                                            call 1 and pack the better one
+#   bash scripts/gpu-retrain.sh teachers OUT (one call) only the teachers, for the whole call, and
+#                                            pack their average: to average later with the
+#                                            bundled reader here (`train soup`). TEACHERS readers
+#                                            (default 4) with seeds from TEACHER_SEED0 (default 4:
+#                                            the bundled reader already averages seeds 1-3)
 #   bash scripts/gpu-retrain.sh reader OUT   train one reader alone (READER_LR, READER_MINUTES)
 #
 # Why this shape: a lent GPU comes for 15 minutes in all (start and idle time included), one
@@ -30,7 +35,7 @@
 # of everything, to test the script on a CPU first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-stage=${1:?all, taggers or reader}
+stage=${1:?all, teachers, taggers or reader}
 out=${2:?output folder}
 PY=${PY:-python3}
 WORK=${WORK:-/tmp/answerspan-gpu}
@@ -41,6 +46,7 @@ TINY=${TINY:-0}
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=true
 D=../shared/data
 mkdir -p "$out" "$WORK/logs"
+out=$(cd "$out" && pwd)  # absolute: some steps run from $WORK
 
 say() {  # say MESSAGE: print and log with the seconds since the start of this call
   echo "[$((SECONDS - STARTED)) s] $*" | tee -a "$out/progress.log"
@@ -141,12 +147,20 @@ in_background() {  # in_background NAME COMMAND...: run detached; write NAME.don
     >"$WORK/logs/$name.log" 2>&1 </dev/null &
 }
 
-if [ "$stage" = all ]; then
-  # Three seeds of the bundled recipe share the GPU with the taggers (a 22M model leaves it
-  # mostly idle alone); their mean logits then teach a student that has the GPU to itself.
-  teacher_minutes=${TEACHER_MINUTES:-3.5}
+if [ "$stage" = all ] || [ "$stage" = teachers ]; then
+  # Seeds of the bundled recipe share the GPU (a 22M model leaves it mostly idle alone: three
+  # ran as fast each as one alone on an H200); with `all`, their mean logits then teach a
+  # student. With `teachers` they have the whole call: about 150 s go to starting, tokenising,
+  # the dev evaluations, the average and packing (measured on 2026-11-27).
+  if [ "$stage" = teachers ]; then
+    n_teachers=${TEACHERS:-4} seed0=${TEACHER_SEED0:-4}
+    teacher_minutes=${TEACHER_MINUTES:-$("$PY" -c "print(round(($DEADLINE - 150) / 60, 2))")}
+  else
+    n_teachers=${TEACHERS:-3} seed0=${TEACHER_SEED0:-1} teacher_minutes=${TEACHER_MINUTES:-3.5}
+  fi
+  seeds=$(seq "$seed0" $((seed0 + n_teachers - 1)))
   TEACHER_DEV_LIMIT=${TEACHER_DEV_LIMIT:-2000}
-  for i in 1 2 3; do
+  for i in $seeds; do
     in_background "teacher-$i" train_reader "teacher-$i" 2e-4 64 "$i" "$teacher_minutes" \
       "$TEACHER_DEV_LIMIT"
   done
@@ -157,9 +171,9 @@ if [ "$stage" = all ]; then
     in_background taggers-a train_taggers taggers-a 5 5e-5 32 2
     in_background taggers-b train_taggers taggers-b 5 5e-5 32 0
   fi
-  say "started teachers ($teacher_minutes min each), taggers: ${WITH_TAGGERS:-0}"
+  say "started teachers (seeds $(echo $seeds), $teacher_minutes min each), taggers: ${WITH_TAGGERS:-0}"
   teachers=()
-  for i in 1 2 3; do
+  for i in $seeds; do
     while [ ! -f "$WORK/teacher-$i.done" ]; do sleep 2; done
     say "teacher-$i exit $(cat "$WORK/teacher-$i.done"): $(grep -v 'it/s]' "$WORK/logs/teacher-$i.log" | grep -E 'dev .*F1' | tail -n 1)"
     [ "$(cat "$WORK/teacher-$i.done")" = 0 ] && teachers+=("$WORK/teacher-$i")
@@ -174,6 +188,16 @@ if [ "$stage" = all ]; then
     [ -f "$WORK/soup/training_summary.json" ] && student_base=$WORK/soup \
       student_lr=${SOUP_STUDENT_LR:-5e-5}
   fi
+  if [ "$stage" = teachers ]; then
+    best=$(best_by reader "$WORK"/teacher-* "$WORK/soup" 2>>"$out/progress.log")
+    say "best on dev: $best"
+    [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
+    (cd "$WORK" && tar -czf "$out/runs.tgz" --exclude='*.safetensors' --exclude='_trainer' \
+      --exclude='*.arrow' logs soup teacher-* 2>/dev/null)
+    say "packed"
+    ls -la "$out" "$out"/*
+    exit 0
+  fi
   distill=()
   [ ${#teachers[@]} -gt 0 ] && distill=(--teacher "${teachers[@]}" \
     --distill-alpha "${DISTILL_ALPHA:-0.7}" --distill-temperature 2)
@@ -181,17 +205,17 @@ if [ "$stage" = all ]; then
   minutes=$("$PY" -c "print(round(max(0.5, min($READER_MINUTES, $left / 60)), 2))")
   say "student: $minutes min from $student_base at lr $student_lr, teachers: ${teachers[*]:-none}"
   # Pack the best reader so far first: a call cut off during the student still returns one.
-  best=$(best_by reader "$WORK"/teacher-? "$WORK/soup" 2>>"$out/progress.log")
+  best=$(best_by reader "$WORK"/teacher-* "$WORK/soup" 2>>"$out/progress.log")
   [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
   base=$student_base train_reader student "$student_lr" 64 42 "$minutes" "$TEACHER_DEV_LIMIT" \
     "${distill[@]}" >"$WORK/logs/student.log" 2>&1
   say "student exit $?: $(grep -v 'it/s]' "$WORK/logs/student.log" | grep -E 'saved reader|dev .*F1' | tail -n 2 | tr '\n' ' ')"
   # Keep whichever reader scored best on the same first dev questions.
-  best=$(best_by reader "$WORK"/teacher-? "$WORK/soup" "$WORK/student" 2>>"$out/progress.log")
+  best=$(best_by reader "$WORK"/teacher-* "$WORK/soup" "$WORK/student" 2>>"$out/progress.log")
   say "best on dev: $best"
   [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
-  tar -czf "$out/runs.tgz" -C "$WORK" --exclude='*.safetensors' --exclude='_trainer' \
-    --exclude='*.arrow' logs student soup teacher-1 teacher-2 teacher-3 2>/dev/null
+  (cd "$WORK" && tar -czf "$out/runs.tgz" --exclude='*.safetensors' --exclude='_trainer' \
+    --exclude='*.arrow' logs student soup teacher-* 2>/dev/null)
   say "packed"
   ls -la "$out" "$out"/*
   exit 0
