@@ -10,7 +10,8 @@
 #                                            call 1 and pack the better one
 #   bash scripts/gpu-retrain.sh teachers OUT (one call) only the teachers, for the whole call, and
 #                                            pack their average: to average later with the
-#                                            bundled reader here (`train soup`). TEACHERS readers
+#                                            bundled reader here (`train soup --weights 4 5`:
+#                                            the bundled reader averages five). TEACHERS readers
 #                                            (default 4) with seeds from TEACHER_SEED0 (default 4:
 #                                            the bundled reader already averages seeds 1-3)
 #   bash scripts/gpu-retrain.sh reader OUT   train one reader alone (READER_LR, READER_MINUTES)

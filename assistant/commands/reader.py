@@ -59,6 +59,9 @@ def register(
     s = train.add_parser("soup", help="average the weights of readers fine-tuned from one base")
     s.add_argument("--reader", nargs="+", required=True, metavar="DIR", dest="readers",
                    help="reader directories (at least two, same base and vocabulary)")
+    s.add_argument("--weights", nargs="+", type=float, metavar="W",
+                   help="one positive weight per reader (default: all alike); e.g. a reader "
+                        "that is itself the average of 5 weighs 5 beside new ones")
     s.add_argument("--out", required=True, metavar="DIR", help="output model directory")
     s.add_argument("--dev", metavar="FILE", help="SQuAD-format dev file evaluated at the end")
     s.add_argument("--dev-limit", type=int, default=1000, metavar="N",
@@ -176,7 +179,8 @@ def _soup(args: argparse.Namespace) -> int:
     from assistant.nlp.training.soup import soup_readers
 
     summary = soup_readers(args.readers, args.out, args.dev, args.dev_limit or None,
-                           command=_command_line(args, "soup", first="readers"))
+                           command=_command_line(args, "soup", first="readers"),
+                           weights=args.weights)
     print(f"saved the average of {len(args.readers)} readers to {args.out}")
     dev = summary.get("dev")
     if dev:

@@ -20,6 +20,20 @@ def test_average_is_elementwise_and_keeps_integer_buffers() -> None:
     assert mean["ids"].tolist() == [0, 1, 2] and mean["ids"].dtype == torch.int64
 
 
+def test_weights_are_normalised_and_checked() -> None:
+    a = {"w": torch.tensor([1.0, 2.0])}
+    b = {"w": torch.tensor([5.0, 6.0])}
+    # 3 : 1 = 0.75 : 0.25, as if a were listed three times
+    assert average_state_dicts([a, b], [3, 1])["w"].tolist() == [2.0, 3.0]
+    assert average_state_dicts([a, b], [3, 1])["w"].tolist() == (
+        average_state_dicts([a, a, a, b])["w"].tolist())
+    with pytest.raises(ConfigError, match="one weight per reader"):
+        average_state_dicts([a, b], [1.0])
+    for bad in ([1.0, 0.0], [1.0, -2.0], [1.0, float("nan")]):
+        with pytest.raises(ConfigError, match="positive"):
+            average_state_dicts([a, b], bad)
+
+
 def test_readers_of_other_shapes_or_layers_are_refused() -> None:
     a = {"w": torch.zeros(2)}
     with pytest.raises(ConfigError, match="shape"):
@@ -32,8 +46,9 @@ def test_readers_of_other_shapes_or_layers_are_refused() -> None:
 
 @pytest.mark.slow
 def test_soup_of_the_bundled_reader_and_a_shifted_copy(data_dir: Path, tmp_path: Path) -> None:
-    """The copy adds 1 to every start logit (same spans); the soup must sit halfway and
-    answer the real dev questions exactly as the bundled reader does."""
+    """The copy adds 1 to every start logit (same spans); the soup, weighted 1 : 3, must sit
+    three quarters of the way and answer the real dev questions exactly as the bundled reader
+    does."""
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     from assistant.cli import main
@@ -51,18 +66,18 @@ def test_soup_of_the_bundled_reader_and_a_shifted_copy(data_dir: Path, tmp_path:
 
     dev = str(data_dir / "qa" / "squad-v1.1-dev.json.gz")
     out = tmp_path / "soup"
-    assert main(["train", "soup", "--reader", reader, str(shifted), "--out", str(out),
-                 "--dev", dev, "--dev-limit", "40"]) == 0
+    assert main(["train", "soup", "--reader", reader, str(shifted), "--weights", "1", "3",
+                 "--out", str(out), "--dev", dev, "--dev-limit", "40"]) == 0
     original = AutoModelForQuestionAnswering.from_pretrained(reader, dtype=torch.float32)
     soup = AutoModelForQuestionAnswering.from_pretrained(out, dtype=torch.float32)
-    expected = original.qa_outputs.bias[0].item() + 0.5
+    expected = original.qa_outputs.bias[0].item() + 0.75
     assert soup.qa_outputs.bias[0].item() == pytest.approx(expected, abs=1e-2)
     assert torch.allclose(soup.qa_outputs.weight, original.qa_outputs.weight, atol=1e-3)
 
     summary = json.loads((out / "training_summary.json").read_text())
-    assert summary["soup_of"] == [reader, str(shifted)]
+    assert summary["soup_of"] == [reader, str(shifted)] and summary["weights"] == [0.25, 0.75]
     assert summary["command"] == (f"answerspan train soup --reader {reader} {shifted} --out {out} "
-                                  f"--dev {dev} --dev-limit 40")
+                                  f"--dev {dev} --dev-limit 40 --weights 1.0 3.0")
     assert summary["dev"]["f1"] == pytest.approx(
         evaluate_reader(reader, dev, limit=40)["f1"], abs=0.01)
     settings = json.loads((out / "answerspan.json").read_text())
@@ -75,3 +90,7 @@ def test_soup_of_the_bundled_reader_and_a_shifted_copy(data_dir: Path, tmp_path:
     # One reader is no soup: a clear error, nothing written.
     assert main(["train", "soup", "--reader", reader, "--out", str(tmp_path / "one")]) == 2
     assert not (tmp_path / "one").exists()
+    # Weights that do not fit the readers: refused before anything is loaded or written.
+    assert main(["train", "soup", "--reader", reader, str(shifted), "--weights", "1",
+                 "--out", str(tmp_path / "misweighed")]) == 2
+    assert not (tmp_path / "misweighed").exists()
