@@ -21,6 +21,12 @@ for :meth:`Reader.read` over a library's passages (``passage_scoring.no_answer_t
 from ``answerspan evaluate ask --leave-out --calibrate``: questions whose article is not in the
 library). The second is used where present, the first otherwise.
 
+A span that runs across a blank line ends at it: SQuAD paragraphs have no line breaks, so the
+reader never learnt that a paragraph, table cell or agenda item ends there, and on real documents
+it ran answers on into the next one ("7:30 a.m.\n\n\n1" for a meeting's start time). The span
+keeps its start and score; single line breaks stay inside answers, as PDF text wraps sentences
+(and answers) across lines. (Dropping such spans instead let shorter ones win: "7:30".)
+
 When it abstains, the best span is still offered as a low-confidence guess if the no-answer
 score is at most ``passage_scoring.guess_threshold`` (calibrated with the library threshold:
 the widest band above it where such guesses were right often enough; see
@@ -32,8 +38,9 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,6 +57,16 @@ DEFAULT_STRIDE = 128
 # reader's calibration on SQuAD v1.1 dev (``answerspan evaluate ask --calibrate``).
 DEFAULT_RANK_PENALTY = 4.0
 DEFAULT_NO_ANSWER_WEIGHT = 0.75
+_BLANK_LINE = re.compile(r"\s*\n[^\S\n]*\n")
+
+
+def end_at_blank_line(text: str, candidate: Candidate) -> Candidate:
+    """``candidate`` cut at the first blank line (a paragraph, cell or item break) in its span of
+    ``text``, trailing whitespace dropped; unchanged when it has none."""
+    found = _BLANK_LINE.search(text, candidate.start, candidate.end)
+    if found is None or found.start() <= candidate.start:
+        return candidate
+    return replace(candidate, end=found.start())
 
 
 def passage_score(
@@ -240,6 +257,7 @@ class Reader:
         margins = [math.inf] * len(questions)
         for w, (s, e) in zip(windows, logits):
             found, null = best_spans(w, s, e, n_best, self.max_answer_tokens)
+            found = [end_at_blank_line(contexts[w.pair_index], c) for c in found]
             if found:
                 cands[w.pair_index].extend(found)
                 margins[w.pair_index] = min(margins[w.pair_index], null - found[0].score)

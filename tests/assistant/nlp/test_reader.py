@@ -214,3 +214,41 @@ def test_evaluate_cli_json_and_calibration(model_dir: str, data_dir: Path, tmp_p
     plain = json.loads(capsys.readouterr().out)
     assert "has_ans_f1" not in plain and plain["questions"] == 20 and 0 <= plain["f1"] <= 100
     assert json.loads((copy / "answerspan.json").read_text()) == settings
+
+
+# -- spans end at blank lines ------------------------------------------------------------------
+
+AGENDA = "pdf/cupertino_usd_4-6-16.pdf"  # a school board agenda: items apart by blank lines
+
+
+def _page_text(docs_dir: Path, name: str, page: int) -> str:
+    from retrieval.loaders import load_document
+
+    return load_document(docs_dir / name).pages[page - 1].text
+
+
+def test_a_span_ends_at_the_first_blank_line(docs_dir: Path) -> None:
+    from assistant.nlp.reader import end_at_blank_line
+    from assistant.nlp.training.qa_features import Candidate
+
+    text = _page_text(docs_dir, AGENDA, 1)
+    start = text.index("7:30 a.m.")
+    into_next_item = Candidate(0, start, text.index("CALL TO ORDER"), 3.0)
+    cut = end_at_blank_line(text, into_next_item)
+    assert text[cut.start:cut.end] == "7:30 a.m." and cut.score == 3.0
+    # A single line break (wrapped text, or date over time) stays inside the span.
+    date = text.index("April 6, 2016")
+    over_one_break = Candidate(0, date, start + len("7:30 a.m."), 1.0)
+    assert end_at_blank_line(text, over_one_break) == over_one_break
+
+
+@pytest.mark.slow
+def test_meeting_time_is_read_without_the_next_agenda_item(reader: Reader,
+                                                           docs_dir: Path) -> None:
+    """On this agenda the reader's best span for the start time ran on over the blank lines into
+    item "1."; it must end with the time."""
+    text = _page_text(docs_dir, AGENDA, 1)
+    question = ("What time did the Cupertino Union School District board's special meeting on "
+                "April 6, 2016 begin?")
+    best = reader.read(question, _hits([text])).answers[0]
+    assert text[best.start:best.end] == "7:30 a.m."
