@@ -139,6 +139,19 @@ train_taggers() {  # train_taggers NAME EPOCHS LR BATCH WORD_LOSS
     "${classifier_tiny[@]}" --out "$WORK/$1"
 }
 
+pack_best_and_exit() {  # pack_best_and_exit DIR...: the best reader of DIRs by dev F1 into OUT,
+  # with their logs and summaries (no weights) in OUT/runs.tgz
+  local best
+  best=$(best_by reader "$@" 2>>"$out/progress.log")
+  say "best on dev: $best"
+  [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
+  (cd "$WORK" && tar -czf "$out/runs.tgz" --exclude='*.safetensors' --exclude='_trainer' \
+    --exclude='*.arrow' logs "${@#"$WORK"/}" 2>/dev/null)
+  say "packed"
+  ls -la "$out" "$out"/*
+  exit 0
+}
+
 in_background() {  # in_background NAME COMMAND...: run detached; write NAME.done with its status
   local name=$1
   shift
@@ -189,16 +202,7 @@ if [ "$stage" = all ] || [ "$stage" = teachers ]; then
     [ -f "$WORK/soup/training_summary.json" ] && student_base=$WORK/soup \
       student_lr=${SOUP_STUDENT_LR:-5e-5}
   fi
-  if [ "$stage" = teachers ]; then
-    best=$(best_by reader "$WORK"/teacher-* "$WORK/soup" 2>>"$out/progress.log")
-    say "best on dev: $best"
-    [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
-    (cd "$WORK" && tar -czf "$out/runs.tgz" --exclude='*.safetensors' --exclude='_trainer' \
-      --exclude='*.arrow' logs soup teacher-* 2>/dev/null)
-    say "packed"
-    ls -la "$out" "$out"/*
-    exit 0
-  fi
+  [ "$stage" = teachers ] && pack_best_and_exit "$WORK"/teacher-*/ "$WORK/soup"
   distill=()
   [ ${#teachers[@]} -gt 0 ] && distill=(--teacher "${teachers[@]}" \
     --distill-alpha "${DISTILL_ALPHA:-0.7}" --distill-temperature 2)
@@ -206,20 +210,13 @@ if [ "$stage" = all ] || [ "$stage" = teachers ]; then
   minutes=$("$PY" -c "print(round(max(0.5, min($READER_MINUTES, $left / 60)), 2))")
   say "student: $minutes min from $student_base at lr $student_lr, teachers: ${teachers[*]:-none}"
   # Pack the best reader so far first: a call cut off during the student still returns one.
-  best=$(best_by reader "$WORK"/teacher-* "$WORK/soup" 2>>"$out/progress.log")
+  best=$(best_by reader "$WORK"/teacher-*/ "$WORK/soup" 2>>"$out/progress.log")
   [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
   base=$student_base train_reader student "$student_lr" 64 42 "$minutes" "$TEACHER_DEV_LIMIT" \
     "${distill[@]}" >"$WORK/logs/student.log" 2>&1
   say "student exit $?: $(grep -v 'it/s]' "$WORK/logs/student.log" | grep -E 'saved reader|dev .*F1' | tail -n 2 | tr '\n' ' ')"
   # Keep whichever reader scored best on the same first dev questions.
-  best=$(best_by reader "$WORK"/teacher-* "$WORK/soup" "$WORK/student" 2>>"$out/progress.log")
-  say "best on dev: $best"
-  [ -f "$best/training_summary.json" ] && pack_model "$best" reader && say "packed $best"
-  (cd "$WORK" && tar -czf "$out/runs.tgz" --exclude='*.safetensors' --exclude='_trainer' \
-    --exclude='*.arrow' logs student soup teacher-* 2>/dev/null)
-  say "packed"
-  ls -la "$out" "$out"/*
-  exit 0
+  pack_best_and_exit "$WORK"/teacher-*/ "$WORK/soup" "$WORK/student"
 fi
 
 if [ "$stage" = reader ]; then  # one reader with the whole GPU
