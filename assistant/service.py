@@ -140,7 +140,8 @@ class Assistant:
         if not hits:
             return AnswerResult(question, (), passages, True, time.perf_counter() - started,
                                 documents=scope)
-        output = self.reader.read(question, hits, top_n=max_answers)
+        output = self.reader.read(question, hits, top_n=max_answers,
+                                  views=self.library.table_views(hits))
         answers = tuple(_answer(span, hits) for span in output.answers)
         if output.no_answer or not answers:
             guess = answers[0] if answers and output.offers_guess else None

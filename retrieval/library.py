@@ -30,6 +30,7 @@ from retrieval.embedding import Embedder
 from retrieval.index import VectorIndex
 from retrieval.loaders import LoaderError, is_supported, load_document, text_version
 from retrieval.store import Store
+from retrieval.tables import TableView, looks_tabular, pdf_table_rows, table_view
 from retrieval.types import DocumentInfo, FileReport, Hit, SourceDocument
 
 log = logging.getLogger(__name__)
@@ -418,6 +419,25 @@ class Library:
             where = f"page {page} of " if page is not None else ""
             raise RetrievalError(f"{where}{document} is not in the library")
         return text
+
+    def table_views(self, hits: Sequence[Hit]) -> list[TableView | None]:
+        """For each hit, the table view of its passage (``retrieval.tables``): its table rows
+        as sentences with their column headers, or ``None``. Only PDF passages that look like
+        a table are looked at; their page is read again from the file, in layout mode."""
+        views: list[TableView | None] = []
+        for hit in hits:
+            chunk = hit.chunk
+            view = None
+            if (chunk.page is not None and hit.document.lower().endswith(".pdf")
+                    and looks_tabular(chunk.text)):
+                try:
+                    page_text = self.page_text(hit.document, chunk.page)
+                except RetrievalError:
+                    page_text = ""
+                rows = pdf_table_rows(hit.document, chunk.page, page_text) if page_text else ()
+                view = table_view(rows, chunk.start, chunk.end)
+            views.append(view)
+        return views
 
     # -- searching -------------------------------------------------------------------------
     def search(

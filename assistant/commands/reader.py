@@ -117,6 +117,8 @@ def register(
     d.add_argument("--within-document", action="store_true",
                    help="ask each answerable question of its own document only (as the app's "
                    "'Ask only the selected documents')")
+    d.add_argument("--no-tables", action="store_true",
+                   help="read passages without their PDF table views (to measure what they add)")
     d.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     d.add_argument("--json", action="store_true", help="print JSON")
     d.set_defaults(handler=_evaluate_documents)
@@ -293,7 +295,8 @@ def _evaluate_documents(args: argparse.Namespace) -> int:
     result = evaluate_documents(args.questions, args.docs, resolve_model(args.model, "reader"),
                                 str(base_model_path()), k=args.k,
                                 no_answer_threshold=args.no_answer_threshold,
-                                within_document=args.within_document)
+                                within_document=args.within_document,
+                                tables=not args.no_tables)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0

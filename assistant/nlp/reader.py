@@ -27,6 +27,12 @@ it ran answers on into the next one ("7:30 a.m.\n\n\n1" for a meeting's start ti
 keeps its start and score; single line breaks stay inside answers, as PDF text wraps sentences
 (and answers) across lines. (Dropping such spans instead let shorter ones win: "7:30".)
 
+A passage of a PDF table can come with a table view (``retrieval.tables``): its rows as
+sentences that name each value's column ("Finland, Area (km2): 338,424."), which the reader,
+trained on prose, reads far better than the bare row "Finland 5.5 338,424 Helsinki". The view
+is read beside the passage, as part of it: its spans are mapped back to the passage (spans
+over the added header words are dropped) and its no-answer margin counts as the passage's.
+
 When it abstains, the best span is still offered as a low-confidence guess if the no-answer
 score is at most ``passage_scoring.guess_threshold`` (calibrated with the library threshold:
 the widest band above it where such guesses were right often enough; see
@@ -47,6 +53,7 @@ import numpy as np
 from assistant.errors import ModelNotFoundError
 from assistant.nlp.models import library_no_answer_threshold, read_model_settings
 from assistant.nlp.training.qa_features import Candidate, Window, best_spans, encode_windows
+from retrieval.tables import TableView
 from retrieval.types import Hit
 
 log = logging.getLogger(__name__)
@@ -245,9 +252,15 @@ class Reader:
         return span_logits(self._model, inputs, self._tokenizer.pad_token_id, self.batch_size)
 
     def _candidates(
-        self, questions: Sequence[str], contexts: Sequence[str], n_best: int
+        self, questions: Sequence[str], contexts: Sequence[str], n_best: int,
+        views: Sequence[TableView | None] = (),
     ) -> tuple[list[list[Candidate]], list[float]]:
-        """Per pair: its candidates (all windows) and its no-answer margin."""
+        """Per pair: its candidates (all windows) and its no-answer margin.
+
+        A pair with a view (``views[i]``) has its candidates mapped back to the passage the
+        view renders; those that do not map (spans over its added header words) are dropped
+        before its margin is taken.
+        """
         self.warm_up()
         windows = encode_windows(
             self._tokenizer, questions, contexts, self._max_length, self._stride
@@ -257,7 +270,12 @@ class Reader:
         margins = [math.inf] * len(questions)
         for w, (s, e) in zip(windows, logits):
             found, null = best_spans(w, s, e, n_best, self.max_answer_tokens)
-            found = [end_at_blank_line(contexts[w.pair_index], c) for c in found]
+            view = views[w.pair_index] if w.pair_index < len(views) else None
+            if view is None:
+                found = [end_at_blank_line(contexts[w.pair_index], c) for c in found]
+            else:
+                found = [replace(c, start=m[0], end=m[1]) for c in found
+                         if (m := view.to_passage(c.start, c.end)) is not None]
             if found:
                 cands[w.pair_index].extend(found)
                 margins[w.pair_index] = min(margins[w.pair_index], null - found[0].score)
@@ -280,10 +298,13 @@ class Reader:
             )
         return out
 
-    def read(self, question: str, hits: Sequence[Hit], top_n: int = 3) -> ReaderOutput:
+    def read(self, question: str, hits: Sequence[Hit], top_n: int = 3,
+             views: Sequence[TableView | None] = ()) -> ReaderOutput:
         """Find the best answer spans to ``question`` in the retrieved ``hits``.
 
         ``hits`` are in retrieval order, best first (their rank counts in :func:`passage_score`).
+        ``views``, one per hit or ``None``, are table views of the hits' passages
+        (``retrieval.tables``): each is read as well, and its spans count as the passage's.
         Returns up to ``top_n`` non-overlapping spans over all passages, best first, with
         scores that sum to at most 1 (a softmax over all candidate spans), and whether the
         reader abstains (then the spans are still its best guesses, and ``offers_guess`` says
@@ -291,15 +312,29 @@ class Reader:
         """
         if not hits:
             return ReaderOutput([], True, math.inf)
+        if len(views) > len(hits):
+            raise ValueError(f"{len(views)} table views for {len(hits)} passages")
         contexts = [h.chunk.text for h in hits]
-        cands, margins = self._candidates([question] * len(hits), contexts, n_best=20)
+        owners = list(range(len(hits)))  # the hit each pair reads
+        pair_views: list[TableView | None] = [None] * len(hits)
+        for i, view in enumerate(views):
+            if view is not None:
+                contexts.append(view.text)
+                owners.append(i)
+                pair_views.append(view)
+        cands, pair_margins = self._candidates(
+            [question] * len(contexts), contexts, n_best=20, views=pair_views)
+        margins = [math.inf] * len(hits)
+        for pair, margin in enumerate(pair_margins):
+            margins[owners[pair]] = min(margins[owners[pair]], margin)
         rank_penalty, no_answer_weight = self.passage_weights
         unique: dict[tuple[int, int, int], float] = {}
-        for found in cands:
+        for pair, found in enumerate(cands):
+            hit = owners[pair]
             for c in found:
-                key = (c.pair_index, c.start, c.end)
-                score = passage_score(c.score, c.pair_index, margins[c.pair_index],
-                                      rank_penalty, no_answer_weight)
+                key = (hit, c.start, c.end)
+                score = passage_score(c.score, hit, margins[hit], rank_penalty,
+                                      no_answer_weight)
                 unique[key] = max(unique.get(key, -math.inf), score)
         if not unique:
             return ReaderOutput([], True, math.inf)

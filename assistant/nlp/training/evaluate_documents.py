@@ -21,13 +21,11 @@ import json
 import math
 import statistics
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import ConfigError
-from assistant.nlp.reader import PairPrediction, Reader, offers_guess
-from assistant.nlp.training.evaluate_ask import first_passage
+from assistant.nlp.reader import Reader, ReaderOutput, offers_guess
 from assistant.nlp.training.squad_metrics import best_threshold, score_question, squad_scores
 from retrieval.embedding import Embedder
 from retrieval.evaluation import temporary_library
@@ -99,13 +97,15 @@ def evaluate_documents(
     k: int = 5,
     no_answer_threshold: float | None = None,
     within_document: bool = False,
+    tables: bool = True,
 ) -> dict:
     """Index every supported file under ``docs_dir`` and ask the questions of it.
 
     ``no_answer_threshold`` overrides the reader's calibrated one (as the app's setting does).
     ``within_document`` asks each answerable question of its own document only, as a user who
     picks it with "Ask only the selected documents" does (unanswerable questions, which name
-    no document, still go to the whole library).
+    no document, still go to the whole library). ``tables=False`` reads passages without
+    their table views (``Library.table_views``), to measure what those add.
 
     Returns:
         ``{"questions", "answerable", "unanswerable", "documents", "passages", "k",
@@ -137,29 +137,29 @@ def evaluate_documents(
             started = time.perf_counter()
             scope = [str(root / q.document)] if within_document and q.document else None
             hits = library.search(q.question, k=k, documents=scope)
-            preds = reader.predict_pairs([q.question] * len(hits), [h.chunk.text for h in hits])
+            views = library.table_views(hits) if tables else [None] * len(hits)
+            output = reader.read(q.question, hits, top_n=1, views=views)
             latencies.append((time.perf_counter() - started) * 1000)
-            answered.append(_answer(q, hits, preds, reader, root))
+            answered.append(_answer(q, hits, output, root))
         passages = library.store.chunk_count()
     report = _report(answered, reader.read_threshold, reader.guess_threshold, len(files),
                      passages, k, latencies)
     return {"within_document": within_document, **report}
 
 
-def _answer(q: DocumentQuestion, hits, preds: Sequence[PairPrediction], reader: Reader,
-            root: Path) -> _Answered:
+def _answer(q: DocumentQuestion, hits, output: ReaderOutput, root: Path) -> _Answered:
     def where(hit) -> tuple[str, int | None]:
         return Path(hit.document).relative_to(root).as_posix(), hit.chunk.page
 
-    best = first_passage(preds, *reader.passage_weights)
-    text = preds[best].text if best is not None else ""
+    best = output.answers[0] if output.answers else None
+    text = hits[best.hit_index].chunk.text[best.start:best.end] if best else ""
     gold = (q.document, q.page)
     return _Answered(
         q,
         text,
-        where(hits[best]) if best is not None else None,
+        where(hits[best.hit_index]) if best else None,
         any(where(h) == gold for h in hits),
-        min((p.no_answer_score for p in preds), default=float("inf")),
+        output.no_answer_score,
         score_question(text, q.answers)[1] if q.answers else None,
     )
 
