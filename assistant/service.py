@@ -16,6 +16,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.types import Answer, AnswerResult, Passage
+from retrieval.tables import TableView
 from retrieval.types import DocumentInfo, FileReport, Hit
 
 log = logging.getLogger(__name__)
@@ -140,9 +141,9 @@ class Assistant:
         if not hits:
             return AnswerResult(question, (), passages, True, time.perf_counter() - started,
                                 documents=scope)
-        output = self.reader.read(question, hits, top_n=max_answers,
-                                  views=self.library.table_views(hits))
-        answers = tuple(_answer(span, hits) for span in output.answers)
+        views = self.library.table_views(hits)
+        output = self.reader.read(question, hits, top_n=max_answers, views=views)
+        answers = tuple(_answer(span, hits, views) for span in output.answers)
         if output.no_answer or not answers:
             guess = answers[0] if answers and output.offers_guess else None
             return AnswerResult(question, (), passages, True, time.perf_counter() - started,
@@ -162,10 +163,12 @@ def _passage(hit: Hit) -> Passage:
     return Passage(hit.document, c.page, c.start, c.end, c.text, hit.score, dict(c.tags))
 
 
-def _answer(span, hits: Sequence[Hit]) -> Answer:
-    """Map a reader span (offsets inside a chunk) to offsets inside the chunk's page."""
+def _answer(span, hits: Sequence[Hit], views: Sequence[TableView | None] = ()) -> Answer:
+    """Map a reader span (offsets inside a chunk) to offsets inside the chunk's page, naming
+    its table cell when the chunk's table view (``views[span.hit_index]``) has it."""
     hit = hits[span.hit_index]
     c = hit.chunk
+    view = views[span.hit_index] if span.hit_index < len(views) else None
     return Answer(
         text=c.text[span.start : span.end],
         document=hit.document,
@@ -176,4 +179,5 @@ def _answer(span, hits: Sequence[Hit]) -> Answer:
         context=c.text,
         context_start=c.start,
         tags=dict(c.tags),
+        table_cell=view.cell_name(span.start, span.end) if view is not None else "",
     )

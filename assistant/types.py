@@ -12,6 +12,8 @@ class Answer:
     ``context`` is the passage the span was read from; ``context_start`` is the passage's offset
     in the page, so the span inside the passage is ``[start - context_start, end - context_start)``.
     ``tags`` maps tagger name (sentiment, bias, topic) to ``{"label": str, "score": float, ...}``.
+    ``table_cell`` names the row and column of a PDF table value ("Finland, Area (km2)"), when
+    the answer is one (``retrieval.tables``); "" otherwise.
     """
 
     text: str
@@ -23,6 +25,7 @@ class Answer:
     context: str
     context_start: int
     tags: dict = field(default_factory=dict, compare=False, hash=False)
+    table_cell: str = ""
 
 
 @dataclass(frozen=True)

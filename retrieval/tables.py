@@ -198,12 +198,14 @@ def pdf_table_rows(path: str | Path, page: int, page_text: str) -> tuple[TableRo
 class TableView:
     """Table rows of one passage as sentences for the reader, with the way back.
 
-    ``text`` holds one line per row, "Label, Header: value. Header: value."; ``segments``
-    maps each label and value in ``text`` to its offsets in the passage.
+    ``text`` holds one line per row, a sentence per value: "Label, Header: value.";
+    ``segments`` maps each label and value in ``text`` to its offsets in the passage, and
+    ``names`` gives each value segment its cell's name, "Label, Header" ("" for labels).
     """
 
     text: str
     segments: tuple[tuple[int, int, int], ...]  # (start in text, end in text, start in passage)
+    names: tuple[str, ...] = ()
 
     def to_passage(self, start: int, end: int) -> tuple[int, int] | None:
         """Passage offsets of the span ``text[start:end]`` when it lies within one label or
@@ -213,18 +215,30 @@ class TableView:
                 return passage_start + start - seg_start, passage_start + end - seg_start
         return None
 
+    def cell_name(self, start: int, end: int) -> str:
+        """"Label, Header" of the table value holding the passage span ``[start, end)``, so an
+        answer can say which row and column it is ("" when the span is no table value)."""
+        for (seg_start, seg_end, passage_start), name in zip(self.segments, self.names,
+                                                             strict=False):
+            seg_end = passage_start + seg_end - seg_start
+            if name and passage_start <= start and end <= seg_end and start < end:
+                return name
+        return ""
+
 
 def table_view(rows: Sequence[TableRow], passage_start: int, passage_end: int) -> TableView | None:
     """The view of the rows' values lying in the passage ``page_text[passage_start:
     passage_end]`` (``None`` when none does)."""
     parts: list[str] = []
     segments: list[tuple[int, int, int]] = []
+    names: list[str] = []
     length = 0
 
-    def add(piece: str, page_start: int | None = None) -> None:
+    def add(piece: str, page_start: int | None = None, name: str = "") -> None:
         nonlocal length
         if page_start is not None:
             segments.append((length, length + len(piece), page_start - passage_start))
+            names.append(name)
         parts.append(piece)
         length += len(piece)
 
@@ -241,9 +255,9 @@ def table_view(rows: Sequence[TableRow], passage_start: int, passage_end: int) -
         for header, (value, value_start, _) in values:
             add(label, label_start if inside(label_start, label_end) else None)
             add(f", {header}: ")
-            add(value, value_start)
+            add(value, value_start, f"{label}, {header}")
             add(". ")
         add("\n")
     if not segments:
         return None
-    return TableView("".join(parts), tuple(segments))
+    return TableView("".join(parts), tuple(segments), tuple(names))

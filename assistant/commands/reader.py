@@ -335,6 +335,7 @@ def _answer_json(a) -> dict:
         "score": round(float(a.score), 4),
         "context": a.context,
         "context_start": a.context_start,
+        "table_cell": a.table_cell or None,
         "sentiment": _tag(a.tags, "sentiment"),
         "bias": _tag(a.tags, "bias"),
         "topic": _tag(a.tags, "topic"),
@@ -408,7 +409,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _print_answer(bullet: str, a) -> None:
-    where = a.document + (f", page {a.page}" if a.page is not None else "")
+    where = (a.document + (f", page {a.page}" if a.page is not None else "")
+             + (f", table: {a.table_cell}" if a.table_cell else ""))
     print(f"{bullet} {a.text}  (score {a.score:.2f}; {where}; chars {a.start}-{a.end})")
     tags = ", ".join(f"{k}: {v.get('label')}" for k, v in a.tags.items() if v)
     if tags:

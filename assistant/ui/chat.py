@@ -94,11 +94,14 @@ def scope_text(result: AnswerResult, shown: int = 3) -> str:
 
 
 def place_text(answer: Answer | None = None, document: str = "", page: int | None = None) -> str:
-    """``"report.pdf, page 3"`` (or just the file name for page-less files)."""
+    """``"report.pdf, page 3"`` (or just the file name for page-less files), and the table
+    cell of an answer that is one (``"…, page 3, table: Finland, Area (km2)"``)."""
+    cell = ""
     if answer is not None:
         document, page = answer.document, answer.page
+        cell = f", table: {answer.table_cell}" if answer.table_cell else ""
     name = Path(document).name or document
-    return f"{name}, page {page}" if page else name
+    return (f"{name}, page {page}" if page else name) + cell
 
 
 class ChatModel(QAbstractListModel):

@@ -80,6 +80,10 @@ def test_view_maps_values_back_and_refuses_header_words(docs_dir, shared_documen
     mapped = view.to_passage(at, at + len("338,424"))
     assert mapped is not None
     assert text[start + mapped[0]:start + mapped[1]] == "338,424"
+    assert view.cell_name(*mapped) == "Finland, Area (km2)"
+    assert view.cell_name(mapped[0], mapped[1] + 2) == ""  # runs past the cell
+    finland = text.index("Finland", start) - start
+    assert view.cell_name(finland, finland + len("Finland")) == ""  # a label names no cell
     header = view.text.index("Area (km2)")
     assert view.to_passage(header, header + 4) is None  # "Area" is not in the passage there
     assert view.to_passage(at - 2, at + 3) is None  # nor is ": 338"

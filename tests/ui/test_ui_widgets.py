@@ -399,3 +399,19 @@ def test_settings_dialog_moves_the_threshold_when_the_reader_changes(qtbot, tmp_
     dialog.reader_edit.editingFinished.emit()
     assert dialog.threshold_spin.value() == pytest.approx(bundled + 1.0, abs=0.05)
     assert dialog.result_settings().no_answer_threshold == pytest.approx(bundled + 1.0, abs=0.05)
+
+
+def test_an_answer_from_a_table_says_its_row_and_column(qtbot, docs_dir: Path) -> None:
+    """The chat bubble, Copy and the Markdown export name a table answer's cell."""
+    from retrieval.loaders import load_document
+
+    page = load_document(docs_dir / "pdf" / "multicolumn.pdf").pages[2]
+    cell = replace(answer_in(page.text, "multicolumn.pdf", "338,424", page=3),
+                   table_cell="Finland, Area (km2)")
+    entry = ChatEntry("answer", "", AnswerResult("Area of Finland?", (cell,), (), False, 0.3))
+    assert "multicolumn.pdf, page 3, table: Finland, Area (km2)" in entry_html(entry)
+    assert entry_plain_text(entry).splitlines()[1].startswith(
+        "— multicolumn.pdf, page 3, table: Finland, Area (km2)")
+    plain = replace(cell, table_cell="")
+    assert "table:" not in entry_plain_text(
+        ChatEntry("answer", "", AnswerResult("q", (plain,), (), False, 0.3)))

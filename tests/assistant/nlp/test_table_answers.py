@@ -4,6 +4,7 @@ offsets; without the view it does not find the cell."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,17 @@ def test_ask_answers_from_a_table_with_page_and_offsets(table_assistant) -> None
     page_text = table_assistant.page_text(top.document, top.page)
     assert page_text[top.start:top.end] == top.text
     assert page_text[:top.start].rstrip().endswith("Belgium 11.5 30,689 Brussels")
+    assert top.table_cell == "Belgium, Official Language"
+
+
+@pytest.mark.slow
+def test_ask_json_names_the_table_cell(table_assistant, capsys) -> None:
+    from assistant.cli import main
+
+    question = ("How many permit checks did Kentucky record in the November 2015 NICS firearm "
+                "background check figures?")
+    assert main(["ask", "--library", str(table_assistant.settings.library_dir), "--json",
+                 "--no-answer-threshold", "5", question]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    top = doc["answers"][0]
+    assert (top["text"], top["page"], top["table_cell"]) == ("264,140", 1, "Kentucky, Permit")
