@@ -24,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+# pypdf logs every font it cannot fully parse (in layout mode too); the loader silences it as well.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 # A cell in layout text: words separated by single spaces; two or more spaces part cells.
 _CELL = re.compile(r"\S+(?: \S+)*")
