@@ -53,14 +53,6 @@ class TableRow:
     label: tuple[str, int, int]
     values: tuple[tuple[str, tuple[str, int, int]], ...]
 
-    @property
-    def start(self) -> int:
-        return self.label[1]
-
-    @property
-    def end(self) -> int:
-        return max([self.label[2]] + [v[1][2] for v in self.values])
-
 
 def looks_tabular(text: str, min_lines: int = 3) -> bool:
     """Whether ``text`` has at least ``min_lines`` lines of two or more numbers making up at
@@ -107,9 +99,10 @@ def _column_of(cell: LayoutCell, row_width: int, header: Sequence[LayoutCell],
 def parse_layout_tables(layout_text: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """Rows of the tables in a page's layout text, each ``(label, [(header, value), ...])``.
 
-    A table is a line of at least three cells naming the columns, followed by lines of cells
-    with numbers among them, mostly (and at least two) as many as the header's. Values go to the column of
-    the same position when a row has as many cells as the header, else to the nearest column.
+    A table is a line of at least three cells naming the columns, followed by at least two
+    lines of a label and values with numbers among them that pass :func:`_table_like`. Values
+    go to the column of the same position when a row has as many cells as the header, else to
+    the nearest column.
     """
     layout_text = unicodedata.normalize("NFKC", layout_text)  # as the indexed page text
     lines = [split_cells(line) for line in layout_text.splitlines()]
@@ -138,7 +131,6 @@ def parse_layout_tables(layout_text: str) -> list[tuple[str, list[tuple[str, str
         if len(data) < MIN_ROWS or not _table_like(data, len(header)):
             continue
         for cells in data:
-            pairs = []
             if len(cells) == len(header):
                 pairs = [(names[j], c.text) for j, c in enumerate(cells[1:], start=1)]
             else:
