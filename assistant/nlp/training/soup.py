@@ -97,11 +97,14 @@ def soup_readers(reader_dirs: Sequence[str], out_dir: str, dev_file: str | None 
     del models
     out = Path(out_dir)
     save_fp16(soup, tokenizer, out)
-    # The window size the first reader was trained with. Thresholds and passage weights are
-    # on each reader's own scale: none is carried over, calibrate the average again (the
+    # The window size the first reader was trained with, and its span length prior (a small
+    # per-token amount: F1 barely moves between 0.03 and 0.06, so a near value does no harm).
+    # Thresholds and passage weights are on each reader's own scale and a wrong one makes
+    # the app abstain on everything: none is carried over, calibrate the average again (the
     # README's order: `evaluate reader --calibrate`, then `evaluate ask --calibrate`).
     first = read_model_settings(reader_dirs[0])
-    window = {k: first[k] for k in ("max_length", "stride") if k in first}
+    window = {k: first[k] for k in ("max_length", "stride", "span_length_penalty")
+              if k in first}
     update_model_settings(out, lambda settings: settings.update(
         {**window, "no_answer_threshold": 0.0, "calibrated_on": None}))
     summary: dict = {"soup_of": [str(d) for d in reader_dirs],

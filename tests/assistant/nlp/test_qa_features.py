@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 from assistant.nlp.training.qa_features import (
+    Candidate,
     Window,
     answer_positions,
     best_spans,
     encode_windows,
+    merge_windows,
+    pool_same_answers,
     train_features,
 )
 from assistant.nlp.training.squad_data import QAExample, load_examples
@@ -111,6 +114,77 @@ def test_best_spans_decodes_characters_and_respects_limits(tokenizer) -> None:
     for c in cands:
         tokens = [o for o in w.offsets if o and c.start <= o[0] and o[1] <= c.end]
         assert 1 <= len(tokens) <= 3
+
+
+def test_length_penalty_prefers_the_shorter_of_equal_spans(tokenizer) -> None:
+    context = "The tower was finished in the spring of 1889 after two years of work."
+    w = _window(tokenizer, "When was the tower finished?", context)
+    tok = {context[o[0]:o[1]]: t for t, o in enumerate(w.offsets) if o}
+    n = len(w.input_ids)
+    start, end = np.full(n, -5.0), np.full(n, -5.0)
+    start[tok["spring"]] = start[tok["1889"]] = 4.0
+    end[tok["1889"]] = 4.0
+    plain, _ = best_spans(w, start, end, n_best=5)
+    assert {context[c.start:c.end] for c in plain[:2]} == {"spring of 1889", "1889"}
+    assert plain[0].score == plain[1].score == pytest.approx(8.0)
+    penalised, _ = best_spans(w, start, end, n_best=5, length_penalty=0.1)
+    assert context[penalised[0].start:penalised[0].end] == "1889"
+    assert penalised[0].score == pytest.approx(8.0)  # one token: no penalty
+    longer = next(c for c in penalised if context[c.start:c.end] == "spring of 1889")
+    assert longer.score == pytest.approx(8.0 - 0.2)
+
+
+def test_merged_windows_average_overlaps_and_cover_the_context(tokenizer, long_example) -> None:
+    context = long_example.context
+    windows = encode_windows(tokenizer, [long_example.question, "Short?"],
+                             [context, "A short context."], 128, 32)
+    assert len(windows) > 5
+    # Window i predicts i everywhere: a token seen by windows i and i+1 averages to i + 0.5.
+    logits = [(np.full(len(w.input_ids), float(i)), np.full(len(w.input_ids), -float(i)))
+              for i, w in enumerate(windows)]
+    merged = merge_windows(windows, logits)
+    assert [w.pair_index for w, _, _ in merged] == [0, 1]
+    joined, starts, ends = merged[0]
+    tokens = [o for o in joined.offsets if o is not None]
+    assert joined.offsets[0] is None and tokens == sorted(set(tokens))
+    assert tokens == sorted({o for w in windows[:-1] for o in w.offsets if o is not None})
+    assert tokens[0][0] == 0 and tokens[-1][1] == len(context.rstrip())
+    shared = next(o for o in windows[0].offsets[::-1] if o is not None)
+    assert shared in windows[1].offsets  # the last token of window 0 is also in window 1
+    assert starts[joined.offsets.index(shared)] == pytest.approx(0.5)
+    assert ends[joined.offsets.index(shared)] == pytest.approx(-0.5)
+    assert merged[1][0] is windows[-1]  # a one-window pair is left as it is
+    # A span may now cross a window border: start only in window 0, end only in window 1.
+    last0 = max(o for o in windows[0].offsets if o is not None)
+    first_only1 = next(o for o in windows[1].offsets if o is not None and o > last0)
+    s = np.full(len(joined.offsets), -5.0)
+    e = np.full(len(joined.offsets), -5.0)
+    start_tok = joined.offsets.index(shared) - 3
+    s[start_tok] = e[joined.offsets.index(first_only1)] = 5.0
+    found, _ = best_spans(joined, s, e, n_best=3)
+    assert (found[0].start, found[0].end) == (joined.offsets[start_tok][0], first_only1[1])
+
+
+def test_pooling_sums_the_probability_of_one_answer_text() -> None:
+    context = "It opened in 1889. The fair of 1889 drew crowds to the fair."
+    at = context.index
+    second = context.index("1889", at("1889") + 1)
+    cands = [
+        Candidate(0, at("The fair"), at("The fair") + 8, 5.2),  # "The fair" ...
+        Candidate(0, at("1889"), at("1889") + 4, 5.0),
+        Candidate(0, second, second + 5, 4.5),  # "1889 " normalises to the same answer
+        Candidate(0, context.rindex("the fair"), len(context) - 1, 3.0),  # ... and "the fair"
+        Candidate(0, at("."), at(".") + 1, 4.9),  # punctuation: not pooled with anything
+        Candidate(0, context.rindex("."), len(context), 4.9),
+    ]
+    pooled = pool_same_answers(cands, context)
+    texts = [context[c.start:c.end] for c in pooled]
+    assert texts[0] == "1889"
+    assert pooled[0].score == pytest.approx(float(np.logaddexp(5.0, 4.5)))
+    assert texts[1] == "The fair" and pooled[1].score == pytest.approx(float(np.logaddexp(5.2, 3.0)))
+    assert texts.count(".") == 2 and len(pooled) == 4
+    assert [c.score for c in pooled] == sorted((c.score for c in pooled), reverse=True)
+    assert pool_same_answers([], context) == []
 
 
 def test_overlong_question_is_clipped_not_rejected(tokenizer) -> None:

@@ -81,6 +81,8 @@ def test_model_dir_is_fp16_with_card_and_threshold(model_dir: str) -> None:
     # the threshold for reading a library, by `answerspan evaluate ask --leave-out --calibrate`
     assert settings["passage_scoring"]["threshold_calibrated_on"]["off_library_questions"] >= 1000
     assert Reader(model_dir).read_threshold == settings["passage_scoring"]["no_answer_threshold"]
+    # the span length prior, chosen by `python bench/reader_decoding.py`
+    assert Reader(model_dir).length_penalty == settings["span_length_penalty"] > 0
     card = (path / "README.md").read_text()
     assert "train reader" in card and "Hardware" in card
 

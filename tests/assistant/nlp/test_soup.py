@@ -84,8 +84,9 @@ def test_soup_of_the_bundled_reader_and_a_shifted_copy(data_dir: Path, tmp_path:
     assert settings["no_answer_threshold"] == 0.0  # to be calibrated again
     # the bundled reader's passage weights and library threshold are on its own scale
     assert "passage_scoring" not in settings
-    assert settings["max_length"] == json.loads(
-        (Path(reader) / "answerspan.json").read_text())["max_length"]
+    first = json.loads((Path(reader) / "answerspan.json").read_text())
+    assert settings["max_length"] == first["max_length"]
+    assert settings["span_length_penalty"] == first["span_length_penalty"]  # decoding as before
     assert "weight average of 2 readers" in (out / "README.md").read_text()
     # One reader is no soup: a clear error, nothing written.
     assert main(["train", "soup", "--reader", reader, "--out", str(tmp_path / "one")]) == 2
