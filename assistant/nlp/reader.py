@@ -67,6 +67,7 @@ from assistant.nlp.training.qa_features import (
     encode_windows,
     merge_windows,
     pool_same_answers,
+    separate_arrows,
 )
 from retrieval.tables import TableView
 from retrieval.types import Hit
@@ -211,6 +212,7 @@ class Reader:
 
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_ref, use_fast=True)
+            separate_arrows(self._tokenizer)
             model = AutoModelForQuestionAnswering.from_pretrained(self.model_ref)
         except (OSError, ValueError) as err:
             raise ModelNotFoundError(f"Cannot load the reader model {self.model_ref}: {err}") from err

@@ -16,6 +16,7 @@ from assistant.nlp.training.qa_features import (
     encode_windows,
     merge_windows,
     pool_same_answers,
+    separate_arrows,
     train_features,
 )
 from assistant.nlp.training.squad_data import QAExample, load_examples
@@ -185,6 +186,27 @@ def test_pooling_sums_the_probability_of_one_answer_text() -> None:
     assert texts.count(".") == 2 and len(pooled) == 4
     assert [c.score for c in pooled] == sorted((c.score for c in pooled), reverse=True)
     assert pool_same_answers([], context) == []
+
+
+def test_arrows_separate_words_and_keep_offsets() -> None:
+    from transformers import AutoTokenizer
+
+    from assistant.nlp.models import base_model_path
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model_path(), use_fast=True)
+    context = "Accuracy rose 36.3%→47.2% on CommonsenseQA; it costs £5 at 20°C (A → G)."
+    before = tokenizer(context, add_special_tokens=False)["input_ids"]
+    separate_arrows(tokenizer)
+    w = encode_windows(tokenizer, ["What accuracy?"], [context], 128, 32)[0]
+    pieces = {context[o[0]:o[1]]: tokenizer.convert_ids_to_tokens(i)
+              for i, o in zip(w.input_ids, w.offsets, strict=True) if o}
+    assert pieces["→"] == "→" and pieces["47"] == "47"  # a word of its own, not "##47"
+    # Everything else is tokenized as before ("£5" stays one word); offsets still match.
+    after = tokenizer(context, add_special_tokens=False)["input_ids"]
+    assert [t for t in after if t != tokenizer.convert_tokens_to_ids("47")] == \
+        [t for t in before if t != tokenizer.convert_tokens_to_ids("##47")]
+    separate_arrows(tokenizer)  # idempotent: an already wrapped pre-tokenizer is left alone
+    assert tokenizer(context, add_special_tokens=False)["input_ids"] == after
 
 
 def test_overlong_question_is_clipped_not_rejected(tokenizer) -> None:

@@ -254,3 +254,15 @@ def test_meeting_time_is_read_without_the_next_agenda_item(reader: Reader,
                 "April 6, 2016 begin?")
     best = reader.read(question, _hits([text])).answers[0]
     assert text[best.start:best.end] == "7:30 a.m."
+
+
+@pytest.mark.slow
+def test_value_after_an_arrow_is_read_alone(reader: Reader, docs_dir: Path) -> None:
+    """The Quiet-STaR abstract gives "36.3%→47.2%"; the value reached is the one after the
+    arrow, which the reader could not start an answer at while "→47" was one word."""
+    text = _page_text(docs_dir, "pdf/quiet-star-2403.09629.pdf", 1)
+    assert "36.3%→47.2%" in text
+    question = ("In the Quiet-STaR paper, what zero-shot accuracy on CommonsenseQA does the model "
+                "reach after continued pretraining?")
+    best = reader.read(question, _hits([text])).answers[0]
+    assert text[best.start:best.end] == "47.2%"
